@@ -1,0 +1,190 @@
+"""``lookaloud describe``: run the pipeline over image files, print, speak and log each result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TextIO
+
+from lookaloud.core.assembly import ModelChoice, build_pipeline, config_from_settings
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.cli import EXIT_FAILED, EXIT_OK, print_json_line
+from lookaloud.core.errors import LookaloudError
+from lookaloud.core.events import Event, Result, RetryEvent, SentenceEvent
+from lookaloud.core.facts import Detail
+from lookaloud.core.logs import RequestLog
+from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.prompts import templates
+from lookaloud.core.settings import Settings, load_settings
+from lookaloud.core.speech.base import Speaker
+
+
+@dataclass
+class _Reporter:
+    """Prints results and tells each notice once, on stderr (and aloud when speaking)."""
+
+    as_json: bool
+    out: TextIO
+    err: TextIO
+    speaker: Speaker | None
+    lang: str
+    told: set[str] = field(default_factory=set)
+
+    def notice(self, text: str) -> None:
+        if text in self.told:
+            return
+        self.told.add(text)
+        print(f"lookaloud: {text}", file=self.err)
+        if self.speaker is not None:
+            self.speaker.say(templates(self.lang).section("spoken")["notice"].format(notice=text))
+
+    def result(self, result: Result) -> None:
+        if self.as_json:
+            print_json_line(result.to_json_dict(), self.out)
+        elif result.ok:
+            print(f"{result.image}: {result.description}", file=self.out, flush=True)
+        if result.error is not None:
+            print(f"lookaloud: {result.image}: {result.error.message}", file=self.err, flush=True)
+            if self.speaker is not None:
+                self.speaker.say(result.error.message)
+        for notice in result.notices:
+            self.notice(notice)
+
+
+@dataclass
+class _SpeechSink:
+    """Hands each checked sentence to the speaker; says so when a spoken attempt is retried."""
+
+    speaker: Speaker | None
+    lang: str
+    spoken_attempts: set[int] = field(default_factory=set)
+
+    def __call__(self, event: Event) -> None:
+        if self.speaker is None:
+            return
+        if isinstance(event, SentenceEvent):
+            self.spoken_attempts.add(event.attempt)
+            self.speaker.say(event.text)
+        elif isinstance(event, RetryEvent) and event.attempt in self.spoken_attempts:
+            self.speaker.say(templates(self.lang).section("spoken")["retry"])
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    loaded = load_settings()
+    settings = loaded.settings
+    config = _config(settings, args)
+    speaker = _speaker(args, settings)
+    reporter = _Reporter(args.json, sys.stdout, sys.stderr, speaker, config.lang)
+    for notice in loaded.notices:
+        reporter.notice(notice)
+    choice = _choice(settings, args)
+    pipeline = build_pipeline(choice, config)
+    log = _RunLog(RequestLog(), choice) if settings.logging.request_log else None
+    try:
+        failures = _describe_all(args.images, pipeline, reporter, log)
+    finally:
+        _finish_speech(speaker)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _describe_all(
+    images: list[Path], pipeline: Pipeline, reporter: _Reporter, log: _RunLog | None
+) -> int:
+    failures = 0
+    for image in images:
+        result = _describe_one(image, pipeline, reporter)
+        reporter.result(result)
+        failures += not result.ok
+        if log is not None:
+            log.record(result, pipeline.config)
+    return failures
+
+
+def _describe_one(image: Path, pipeline: Pipeline, reporter: _Reporter) -> Result:
+    cancel = CancelToken()
+    sink = _SpeechSink(reporter.speaker, reporter.lang)
+    try:
+        return pipeline.run(image, name=str(image), cancel=cancel, on_event=sink)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        if reporter.speaker is not None:
+            reporter.speaker.stop()
+        raise
+
+
+def _config(settings: Settings, args: argparse.Namespace) -> PipelineConfig:
+    config = config_from_settings(settings)
+    return replace(
+        config,
+        lang=args.lang or config.lang,
+        detail=Detail(args.detail) if args.detail else config.detail,
+        ocr=config.ocr and not args.no_ocr,
+        max_attempts=args.max_attempts or config.max_attempts,
+        seed=args.seed,
+    )
+
+
+def _choice(settings: Settings, args: argparse.Namespace) -> ModelChoice:
+    return ModelChoice(
+        caption_model=args.caption_model or settings.models.caption_model,
+        writer_model=args.writer_model or settings.models.writer_model,
+        ocr=settings.pipeline.ocr and not args.no_ocr,
+    )
+
+
+def _speaker(args: argparse.Namespace, settings: Settings) -> Speaker | None:
+    from lookaloud.core.speech.registry import make_speaker
+
+    if args.speak_to is not None:
+        return make_speaker("wav", wav_path=args.speak_to, rate=settings.speech.rate).speaker
+    if args.speak:
+        chosen = make_speaker(
+            settings.speech.backend, rate=settings.speech.rate, voice=settings.speech.voice
+        )
+        if chosen.notice:
+            print(f"lookaloud: {chosen.notice}", file=sys.stderr)
+        return chosen.speaker
+    return None
+
+
+def _finish_speech(speaker: Speaker | None) -> None:
+    if speaker is None:
+        return
+    try:
+        speaker.wait(timeout=600)
+    finally:
+        speaker.close()
+
+
+@dataclass(frozen=True)
+class _RunLog:
+    log: RequestLog
+    choice: ModelChoice
+
+    def record(self, result: Result, config: PipelineConfig) -> None:
+        self.log.record(
+            **_log_fields(result, config),
+            caption_model=self.choice.caption_model,
+            writer_model=self.choice.writer_model,
+        )
+
+
+def _log_fields(result: Result, config: PipelineConfig) -> dict[str, object]:
+    error: LookaloudError | None = result.error
+    return {
+        "image": result.image,
+        "image_sha256": result.sha256,
+        "ok": result.ok,
+        "attempts": result.attempts,
+        "fallback": result.fallback,
+        "backend": result.backend,
+        "quality": result.quality.total if result.quality else None,
+        "timings_ms": result.timings_ms,
+        "lang": config.lang,
+        "detail": config.detail.value,
+        "prompt_version": result.prompt_version,
+        "error_code": error.code if error else None,
+        "rejected": list(result.rejected),
+    }

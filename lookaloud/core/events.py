@@ -1,0 +1,107 @@
+"""What a running pipeline reports: phase changes, finished sentences, retries and the result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from lookaloud.core.checks.score import QualityScore
+from lookaloud.core.errors import LookaloudError
+from lookaloud.core.facts import Facts
+from lookaloud.core.sentences import split_sentences
+
+
+class Phase(StrEnum):
+    LOADING_IMAGE = "loading_image"
+    LOADING_MODELS = "loading_models"
+    CAPTIONING = "captioning"
+    READING_TEXT = "reading_text"
+    DESCRIBING = "describing"
+    CHECKING = "checking"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    phase: Phase
+
+
+@dataclass(frozen=True)
+class SentenceEvent:
+    """A sentence that passed the per-sentence checks; hand it to speech at once."""
+
+    text: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """An attempt was rejected; ``reason`` says why in plain words."""
+
+    attempt: int
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Result:
+    image: str
+    ok: bool
+    description: str = ""
+    facts: Facts | None = None
+    attempts: int = 0
+    fallback: bool = False
+    backend: str = ""
+    quality: QualityScore | None = None
+    prompt_version: str = ""
+    timings_ms: dict[str, int] = field(default_factory=dict)
+    error: LookaloudError | None = None
+    notices: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    sha256: str = ""
+
+    @property
+    def summary(self) -> str:
+        sentences = split_sentences(self.description)
+        return sentences[0] if sentences else ""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        facts = self.facts
+        return {
+            "image": self.image,
+            "ok": self.ok,
+            "description": self.description,
+            "summary": self.summary,
+            "caption": facts.caption if facts else "",
+            "regions": [r.to_dict() for r in facts.regions] if facts else [],
+            "text_lines": [t.to_dict() for t in facts.text_lines] if facts else [],
+            "blank": facts.blank if facts else False,
+            "attempts": self.attempts,
+            "fallback": self.fallback,
+            "backend": self.backend,
+            "quality": self.quality.total if self.quality else None,
+            "quality_parts": self.quality.to_dict() if self.quality else None,
+            "prompt_version": self.prompt_version,
+            "timings_ms": self.timings_ms,
+            "error": self.error.to_dict() if self.error else None,
+            "notices": list(self.notices),
+            "rejected": list(self.rejected),
+            "sha256": self.sha256,
+            "kind": facts.kind.value if facts else None,
+            "size": [facts.width, facts.height] if facts else None,
+        }
+
+
+@dataclass(frozen=True)
+class ResultEvent:
+    result: Result
+
+
+Event = PhaseEvent | SentenceEvent | RetryEvent | ResultEvent
+EventSink = Callable[[Event], None]
+
+
+def ignore_events(event: Event) -> None:
+    """An event sink for callers that only want the final result."""

@@ -1,0 +1,22 @@
+"""What perception stages look like from the pipeline's side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from PIL import Image
+
+from lookaloud.core.facts import TextLine
+
+
+class Captioner(Protocol):
+    """Turns pictures into short captions; one call captions a whole batch."""
+
+    def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]: ...
+
+
+class TextReader(Protocol):
+    """Finds text lines in a picture; boxes are in the pixel coordinates of ``image``."""
+
+    def read(self, image: Image.Image) -> list[TextLine]: ...

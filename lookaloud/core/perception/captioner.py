@@ -1,0 +1,143 @@
+"""Short captions of whole images and of their regions, from a local BLIP model.
+
+Stages follow the transformers pipeline shape: ``_preprocess`` (pixels to tensors), ``_forward``
+(the one model call, under ``inference_mode``) and ``_postprocess`` (tokens to clean text).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from PIL import Image
+from safetensors import SafetensorError
+from transformers import AutoProcessor, BlipForConditionalGeneration
+
+from lookaloud.core.errors import ModelLoadFailed, PerceptionError
+from lookaloud.core.models import CAPTIONING, HubAccess, resolve_model
+
+# BLIP's training captions leave made-up words such as "arafed" and "araffe" in its output.
+_ARTEFACTS = re.compile(r"\bar+af+e*d?s?\b", re.IGNORECASE)
+_LEADING_THERE = re.compile(r"^there (?:is|are)\b\s*", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    processor: Any
+    model: BlipForConditionalGeneration
+
+
+class BlipCaptioner:
+    """The :class:`~lookaloud.core.perception.base.Captioner` backed by BLIP.
+
+    ``from_pretrained`` returns the model in evaluation mode (no dropout), as captioning needs.
+
+    The model loads on the first ``caption`` call, or earlier through :meth:`load`, which the
+    pipeline calls during its "loading model" phase so the user hears that phase announced.
+    ``torch_threads`` sets PyTorch's thread count, which is process-wide, when the model loads.
+    """
+
+    def __init__(
+        self, model: str, *, torch_threads: int | None = None, hub: HubAccess | None = None
+    ) -> None:
+        self.model_name = model
+        self._torch_threads = torch_threads
+        self._hub = hub
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Find and load the model now; raises ModelMissing or ModelLoadFailed."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+
+    def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]:
+        """One caption per image, all generated in a single batched call."""
+        if not images:
+            return []
+        self.load()
+        assert self._loaded is not None
+        try:
+            tokens = self._forward(self._preprocess(images), max_new_tokens)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            raise PerceptionError(
+                "The captioning model failed on this image; try again, and restart Lookaloud "
+                "if it keeps failing."
+            ) from exc
+        return self._postprocess(tokens)
+
+    def _load(self) -> _Loaded:
+        folder = resolve_model(self.model_name, CAPTIONING, self._hub)
+        if self._torch_threads is not None:
+            torch.set_num_threads(self._torch_threads)
+        try:
+            processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                folder, trust_remote_code=False
+            )
+            model = BlipForConditionalGeneration.from_pretrained(
+                folder, use_safetensors=True, trust_remote_code=False
+            )
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError) as exc:
+            raise ModelLoadFailed(_load_failed_message(self.model_name)) from exc
+        return _Loaded(processor=processor, model=model)
+
+    def _preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        assert self._loaded is not None
+        rgb = [image if image.mode == "RGB" else image.convert("RGB") for image in images]
+        pixel_values: torch.Tensor = self._loaded.processor(images=rgb, return_tensors="pt")[
+            "pixel_values"
+        ]
+        return pixel_values
+
+    def _forward(self, pixel_values: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
+        assert self._loaded is not None
+        model = self._loaded.model
+        with torch.inference_mode():
+            tokens: torch.Tensor = model.generate(
+                pixel_values=pixel_values.to(model.dtype),
+                max_new_tokens=max_new_tokens,
+                num_beams=1,
+                do_sample=False,
+            )
+        return tokens
+
+    def _postprocess(self, tokens: torch.Tensor) -> list[str]:
+        assert self._loaded is not None
+        texts = self._loaded.processor.batch_decode(tokens, skip_special_tokens=True)
+        return [clean_caption(str(text)) for text in texts]
+
+
+def _load_failed_message(model: str) -> str:
+    return (
+        f"The captioning model {model} could not be loaded; its files may be damaged, so run "
+        "`lookaloud models pull` again or pass another folder with --caption-model."
+    )
+
+
+def clean_caption(text: str) -> str:
+    """Remove BLIP's habits ("arafed", a leading "there is") and tidy the spacing."""
+    text = _ARTEFACTS.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return _LEADING_THERE.sub("", text).strip()
+
+
+_CAPTIONERS: dict[str, BlipCaptioner] = {}
+_CAPTIONERS_LOCK = threading.Lock()
+
+
+def captioner_for(model: str) -> BlipCaptioner:
+    """The one captioner per model name in this process.
+
+    A deliberate per-process cache: loading BLIP takes seconds and hundreds of megabytes, so every
+    pipeline run in a process shares one loaded model instead of loading its own.
+    """
+    with _CAPTIONERS_LOCK:
+        if model not in _CAPTIONERS:
+            _CAPTIONERS[model] = BlipCaptioner(model)
+        return _CAPTIONERS[model]

@@ -1,0 +1,150 @@
+"""RapidOCR on real rendered text (its models ship in the wheel), plus its error mapping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from helpers.render import DIALOG_LINES, dialog_image, require_font, text_image
+from PIL import Image
+
+from lookaloud.core.errors import PerceptionError
+from lookaloud.core.facts import TextLine
+from lookaloud.core.perception.base import TextReader
+from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
+
+
+@pytest.fixture(scope="module")
+def reader() -> Iterator[RapidOcrReader]:
+    require_font("latin")
+    ocr: TextReader = RapidOcrReader()  # also checks, under mypy, that it fits the protocol
+    assert isinstance(ocr, RapidOcrReader)
+    ocr.warm_up()  # loads the shared engine once for the whole module
+    yield ocr
+
+
+@pytest.fixture(scope="module")
+def dialog_lines(reader: RapidOcrReader) -> list[TextLine]:
+    """The dialog read once; several tests look at different sides of the same result."""
+    return reader.read(dialog_image())
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _squashed(text: str) -> str:
+    """Lower case without spaces or punctuation: OCR sometimes drops the space in "Don't Save"."""
+    return "".join(_words(text))
+
+
+def _expected_words() -> list[str]:
+    return [word for line in DIALOG_LINES for word in _words(line)]
+
+
+def test_dialog_words_are_found(dialog_lines: list[TextLine]) -> None:
+    found = _squashed(" ".join(line.text for line in dialog_lines))
+    expected = _expected_words()
+    hits = [word for word in expected if word in found]
+    assert len(hits) >= 0.8 * len(expected), f"found only {hits} in {found!r}"
+
+
+def test_dialog_lines_come_in_reading_order(dialog_lines: list[TextLine]) -> None:
+    read = [_squashed(line.text) for line in dialog_lines]
+    positions = [_first_index(read, _squashed(expected)) for expected in DIALOG_LINES]
+    found = [position for position in positions if position is not None]
+    assert len(found) >= 4, f"matched too few dialog lines in {read}"
+    assert found == sorted(found)
+
+
+def _first_index(read: list[str], wanted: str) -> int | None:
+    return next((index for index, text in enumerate(read) if text == wanted), None)
+
+
+def test_boxes_and_confidences_are_sane(dialog_lines: list[TextLine]) -> None:
+    lines = dialog_lines
+    assert lines
+    for line in lines:
+        assert 0.5 <= line.confidence <= 1.0
+        assert 0 <= line.box.x0 < line.box.x1 <= 800
+        assert 0 <= line.box.y0 < line.box.y1 <= 400
+    cancel = next(line for line in lines if "cancel" in line.text.lower())
+    assert cancel.box.x0 > 560 and cancel.box.x1 < 760  # inside the third button
+    assert cancel.box.y0 > 290 and cancel.box.y1 < 350
+
+
+@pytest.mark.usefixtures("reader")
+def test_boxes_map_back_to_the_original_size() -> None:
+    big = dialog_image().resize((1600, 800), Image.Resampling.LANCZOS)
+    shrinking = RapidOcrReader(max_side=800)
+    cancel = next(line for line in shrinking.read(big) if "cancel" in line.text.lower())
+    assert cancel.box.x0 > 1120 and cancel.box.x1 < 1520
+    assert cancel.box.y0 > 580 and cancel.box.y1 < 700
+
+
+def test_simplified_chinese(reader: RapidOcrReader) -> None:
+    require_font("cjk")
+    lines = reader.read(text_image(("保存更改", "取消"), script="cjk", size=40, width=400))
+    assert [line.text for line in lines] == ["保存更改", "取消"]
+
+
+def test_blank_picture_has_no_text(reader: RapidOcrReader) -> None:
+    assert reader.read(Image.new("RGB", (640, 480), (250, 250, 250))) == []
+
+
+def test_engine_is_created_once_per_process() -> None:
+    assert shared_rapidocr_engine() is shared_rapidocr_engine()
+
+
+class _BrokenEngine:
+    def __call__(self, img_content: Any) -> tuple[Any, Any]:
+        raise RuntimeError("onnxruntime: bad allocation")
+
+
+class _ScriptedEngine:
+    """Returns fixed raw results, to pin down the conversion of RapidOCR's output shape."""
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+        self.sizes: list[tuple[int, int]] = []
+
+    def __call__(self, img_content: Any) -> tuple[Any, Any]:
+        self.sizes.append(img_content.size)
+        return self.lines, [0.01, 0.01, 0.01]
+
+
+def test_engine_failure_becomes_perception_error() -> None:
+    broken = RapidOcrReader(engine_factory=_BrokenEngine)
+    with pytest.raises(PerceptionError) as caught:
+        broken.read(Image.new("RGB", (100, 50)))
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_malformed_engine_output_becomes_perception_error() -> None:
+    engine = _ScriptedEngine([["no points"]])
+    with pytest.raises(PerceptionError):
+        RapidOcrReader(engine_factory=lambda: engine).read(Image.new("RGB", (100, 50)))
+
+
+def test_raw_results_are_scaled_filtered_and_ordered() -> None:
+    engine = _ScriptedEngine(
+        [
+            [[[60, 12], [90, 10], [91, 20], [61, 22]], "right", 0.9],
+            [[[5, 10], [40, 10], [40, 20], [5, 20]], "left", "0.97"],
+            [[[5, 30], [40, 30], [40, 40], [5, 40]], "faint", 0.2],
+            [[[5, 45], [40, 45], [40, 48], [5, 48]], "  ", 0.99],
+        ]
+    )
+    reader = RapidOcrReader(max_side=100, engine_factory=lambda: engine)
+    lines = reader.read(Image.new("RGB", (400, 200)))
+    assert engine.sizes == [(100, 50)]
+    assert [line.text for line in lines] == ["left", "right"]
+    assert lines[1].box.as_list() == [240, 40, 364, 88]
+    assert lines[0].confidence == pytest.approx(0.97)
+
+
+def test_no_text_result_is_empty_list() -> None:
+    reader = RapidOcrReader(engine_factory=lambda: _ScriptedEngine(None))
+    assert reader.read(Image.new("RGB", (50, 50))) == []

@@ -1,0 +1,178 @@
+"""``lookaloud describe`` and friends, run as a user runs them: a real process on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+from helpers.render import render_blank, render_dialog, render_photo_like
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh user: empty config, log and cache folders, and no model hub."""
+    env = dict(os.environ)
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        env[var] = str(tmp_path / var.lower())
+    env["HF_HUB_OFFLINE"] = "1"
+    env["HF_HOME"] = str(tmp_path / "hf")
+    return env
+
+
+def lookaloud(
+    args: list[str], env: dict[str, str], timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lookaloud", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def four_files(tmp_path: Path) -> list[Path]:
+    photo = render_photo_like(tmp_path / "photo.jpg")
+    dialog = render_dialog(tmp_path / "dialog.png")
+    blank = render_blank(tmp_path / "blank.png")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Remember to buy milk.\n")
+    return [photo, dialog, blank, notes]
+
+
+def test_describe_four_files_as_json_lines(
+    four_files: list[Path], tiny_blip_dir: Path, tiny_qwen_dir: Path, user_env: dict[str, str]
+) -> None:
+    args = ["describe", *map(str, four_files), "--json", "--max-attempts", "2"]
+    args += ["--caption-model", str(tiny_blip_dir), "--writer-model", str(tiny_qwen_dir)]
+    done = lookaloud(args, user_env)
+    assert done.returncode == 1, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [Path(r["image"]).name for r in records] == [
+        "photo.jpg",
+        "dialog.png",
+        "blank.png",
+        "notes.txt",
+    ]
+    photo, dialog, blank, notes = records
+    for record in (photo, dialog, blank):
+        assert record["ok"] and record["description"] and record["error"] is None
+        assert record["summary"] and record["prompt_version"] == "blind-reader-1/en"
+        assert record["backend"] == "local" and "total" in record["timings_ms"]
+    assert blank["blank"] and blank["description"].startswith(
+        "The image is almost entirely dark grey"
+    )
+    texts = [line["text"] for line in dialog["text_lines"]]
+    joined = " | ".join(texts).lower()
+    positions = [joined.find(t.lower()) for t in ("Save changes?", "unsaved changes", "Cancel")]
+    assert -1 not in positions and positions == sorted(positions)
+    assert all(
+        len(line["box"]) == 4 and 0 < line["confidence"] <= 1 for line in dialog["text_lines"]
+    )
+    assert [r["position"] for r in dialog["regions"]] == ["left", "centre", "right"]
+    assert not notes["ok"] and notes["error"]["code"] == "not_an_image"
+    assert "notes.txt" in done.stderr
+    assert set(photo) >= {
+        "image",
+        "ok",
+        "description",
+        "summary",
+        "caption",
+        "regions",
+        "text_lines",
+        "blank",
+        "attempts",
+        "fallback",
+        "backend",
+        "quality",
+        "prompt_version",
+        "timings_ms",
+        "error",
+    }
+
+
+def test_describe_without_models_still_reads_the_text_and_says_how_to_get_them(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    dialog = render_dialog(tmp_path / "dialog.png")
+    done = lookaloud(["describe", str(dialog), "--json"], user_env)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["fallback"] and "Save changes?" in record["description"]
+    assert "lookaloud models pull" in done.stderr
+    assert (
+        "Qwen/Qwen3-0.6B" in done.stderr and "Salesforce/blip-image-captioning-base" in done.stderr
+    )
+
+
+def test_speak_to_wav_file(tmp_path: Path, user_env: dict[str, str]) -> None:
+    blank = render_blank(tmp_path / "blank.png")
+    wav = tmp_path / "speech.wav"
+    done = lookaloud(["describe", str(blank), "--speak-to", str(wav)], user_env)
+    assert done.returncode == 0, done.stderr
+    with wave.open(str(wav)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+    assert 1.5 < seconds < 15
+
+
+def test_describe_does_not_import_qt(tmp_path: Path, user_env: dict[str, str]) -> None:
+    blank = render_blank(tmp_path / "blank.png")
+    code = (
+        "import sys; from lookaloud.__main__ import main; rc = main(['describe', sys.argv[1]]); "
+        "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'torch'))); "
+        "print(qt); sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(blank)],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("[]")  # neither Qt nor torch for a blank image
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["describe"],
+        ["describe", "x.png", "--max-attempts", "0"],
+        ["describe", "x.png", "--lang", "fr"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], user_env: dict[str, str]) -> None:
+    assert lookaloud(args, user_env, timeout=60).returncode == 2
+
+
+def test_missing_file_is_named_on_stderr(tmp_path: Path, user_env: dict[str, str]) -> None:
+    done = lookaloud(["describe", str(tmp_path / "gone.png")], user_env, timeout=60)
+    assert done.returncode == 1 and "gone.png" in done.stderr
+
+
+def test_models_status_lists_both_models(user_env: dict[str, str]) -> None:
+    done = lookaloud(["models", "status"], user_env, timeout=60)
+    assert done.returncode == 0
+    assert "Qwen/Qwen3-0.6B" in done.stdout and "not on this computer" in done.stdout
+
+
+def test_models_pull_without_a_hub_says_so_in_one_sentence(user_env: dict[str, str]) -> None:
+    env = dict(user_env, HF_HUB_OFFLINE="0", HF_ENDPOINT="http://127.0.0.1:9")
+    done = lookaloud(["models", "pull"], env, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") <= 3
+
+
+def test_stats_after_describing(tmp_path: Path, user_env: dict[str, str]) -> None:
+    blank = render_blank(tmp_path / "blank.png")
+    assert lookaloud(["describe", str(blank), str(blank)], user_env, timeout=60).returncode == 0
+    done = lookaloud(["stats"], user_env, timeout=60)
+    assert done.returncode == 0 and "2" in done.stdout
