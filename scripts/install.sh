@@ -12,7 +12,7 @@ python=${PYTHON:-python3}
 say() { printf 'install: %s\n' "$*" >&2; }
 
 # System packages: the voice (espeak-ng) always; fonts, Xvfb and friends for the tests.
-packages=(espeak-ng libespeak-ng1)
+packages=(espeak-ng libespeak-ng1 alsa-utils)
 if (( with_tests )); then
     mapfile -t extra < <(grep -v '^\s*#' scripts/apt-packages.txt | sed '/^\s*$/d')
     packages+=("${extra[@]}")

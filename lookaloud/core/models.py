@@ -317,3 +317,17 @@ def _gated_message(model_id: str, role: ModelRole) -> str:
         f"The {role.noun} {model_id} needs a Hugging Face login; run `hf auth login`, accept "
         f"the model's terms on its web page, then run `lookaloud models pull` again."
     )
+
+
+def quiet_transformers() -> None:
+    """Keep transformers' progress bars and console warnings off the user's terminal.
+
+    Loading prints "Loading weights" bars and processor warnings to stderr, where a screen
+    reader would read them out between descriptions; they go to Lookaloud's log file instead.
+    """
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_default_handler()
+    hf_logging.enable_propagation()

@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from transformers import AutoProcessor, BlipForConditionalGeneration
 
 from lookaloud.core.errors import ModelLoadFailed, PerceptionError
-from lookaloud.core.models import CAPTIONING, HubAccess, resolve_model
+from lookaloud.core.models import CAPTIONING, HubAccess, quiet_transformers, resolve_model
 
 # BLIP's training captions leave made-up words such as "arafed" and "araffe" in its output.
 _ARTEFACTS = re.compile(r"\bar+af+e*d?s?\b", re.IGNORECASE)
@@ -76,6 +76,7 @@ class BlipCaptioner:
         folder = resolve_model(self.model_name, CAPTIONING, self._hub)
         if self._torch_threads is not None:
             torch.set_num_threads(self._torch_threads)
+        quiet_transformers()
         try:
             processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
                 folder, trust_remote_code=False

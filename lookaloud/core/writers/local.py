@@ -28,7 +28,7 @@ from transformers import (
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import ModelLoadFailed, WriterError
-from lookaloud.core.models import WRITING, HubAccess, resolve_model
+from lookaloud.core.models import WRITING, HubAccess, quiet_transformers, resolve_model
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.tags import ThinkTagFilter
 
@@ -244,6 +244,7 @@ def _shared_model(folder: Path, dtype: torch.dtype, name: str) -> LoadedWriterMo
 
 
 def _load(folder: Path, dtype: torch.dtype, name: str) -> LoadedWriterModel:
+    quiet_transformers()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(
