@@ -327,7 +327,7 @@ def quiet_transformers() -> None:
     """
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     hf_logging.disable_default_handler()
     hf_logging.enable_propagation()
