@@ -29,7 +29,8 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 # Machines with a local wheel mirror (pip find-links, as on our build machines) take
 # torch==2.13.0 from it; everyone else gets the official CPU wheel index.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-    if .venv/bin/python -m pip config list 2>/dev/null | grep -q "find-links"; then
+    pip_config=$(.venv/bin/python -m pip config list 2>/dev/null || true)
+    if [[ "$pip_config" == *find-links* ]]; then
         say "installing PyTorch 2.13.0 (CPU) from the local wheel folder"
         "${pip[@]}" "torch==2.13.0"
     else
