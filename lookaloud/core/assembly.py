@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lookaloud.core.cache import fingerprint
 from lookaloud.core.facts import Detail
 from lookaloud.core.perception.base import Captioner, TextReader
 from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
+from lookaloud.core.prompts import prompt_version
 from lookaloud.core.settings import Settings
 from lookaloud.core.writers.base import Writer
 
@@ -32,6 +34,24 @@ def config_from_settings(settings: Settings) -> PipelineConfig:
         caption_image_side=settings.pipeline.caption_image_side,
         max_new_tokens=settings.pipeline.max_new_tokens,
         temperature=settings.pipeline.temperature,
+    )
+
+
+def output_fingerprint(choice: ModelChoice, config: PipelineConfig, backend: str = "local") -> str:
+    """The cache fingerprint: every setting that changes what a description says."""
+    return fingerprint(
+        {
+            "caption_model": choice.caption_model,
+            "writer_model": choice.writer_model,
+            "ocr": choice.ocr and config.ocr,
+            "backend": backend,
+            "lang": config.lang,
+            "detail": config.detail.value,
+            "prompt_version": prompt_version(config.lang),
+            "max_image_side": config.max_image_side,
+            "caption_image_side": config.caption_image_side,
+            "max_new_tokens": config.max_new_tokens,
+        }
     )
 
 

@@ -12,10 +12,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lookaloud.core.errors import Cancelled, LookaloudError, SettingsError
 from lookaloud.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from lookaloud.core.cache import DescriptionCache
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -27,27 +30,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_describe(commands)
+    _add_batch(commands)
     _add_models(commands)
     commands.add_parser("stats", help="show counters from the request log")
+    _add_cache_and_search(commands)
     return parser
+
+
+def _add_cache_and_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cache = commands.add_parser("cache", help="see or empty the description cache")
+    action = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    action.add_parser("stats", help="how many descriptions are cached, and the cache's size")
+    action.add_parser("clear", help="forget every cached description")
+    search = commands.add_parser("search", help="find described images by words")
+    search.add_argument("query", nargs="+", help="words to look for in descriptions and text")
 
 
 def _add_describe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     describe = commands.add_parser("describe", help="describe image files")
     describe.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
     describe.add_argument("--json", action="store_true", help="one JSON object per image per line")
-    describe.add_argument("--lang", choices=("en", "zh"), help="output language")
-    describe.add_argument("--detail", choices=("brief", "standard", "detailed"))
-    describe.add_argument("--caption-model", metavar="ID_OR_DIR")
-    describe.add_argument("--writer-model", metavar="ID_OR_DIR")
-    describe.add_argument("--no-ocr", action="store_true", help="do not read text in the image")
-    describe.add_argument("--max-attempts", type=_attempts, metavar="N")
-    describe.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    _add_description_options(describe)
     speech = describe.add_mutually_exclusive_group()
     speech.add_argument("--speak", action="store_true", help="read aloud")
     speech.add_argument(
         "--speak-to", type=Path, metavar="FILE.wav", help="write speech to a WAV file"
     )
+
+
+def _add_description_options(parser: argparse.ArgumentParser) -> None:
+    """Options that shape a description, shared by ``describe`` and ``batch``."""
+    parser.add_argument("--lang", choices=("en", "zh"), help="output language")
+    parser.add_argument("--detail", choices=("brief", "standard", "detailed"))
+    parser.add_argument("--caption-model", metavar="ID_OR_DIR")
+    parser.add_argument("--writer-model", metavar="ID_OR_DIR")
+    parser.add_argument("--no-ocr", action="store_true", help="do not read text in the image")
+    parser.add_argument("--max-attempts", type=_attempts, metavar="N")
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-cache", action="store_true", help="describe again even if a description is cached"
+    )
+
+
+def _add_batch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    batch = commands.add_parser("batch", help="write descriptions (alt text) for a whole folder")
+    batch.add_argument("folder", type=Path, metavar="FOLDER")
+    batch.add_argument("--recursive", action="store_true", help="include sub-folders")
+    batch.add_argument("--out", type=Path, metavar="FILE.jsonl", help="write JSON lines here")
+    batch.add_argument("--sidecar", action="store_true", help="also write NAME.EXT.txt files")
+    batch.add_argument("--resume", action="store_true", help="skip images already in --out")
+    batch.add_argument("--concurrency", type=_positive, default=1, metavar="N")
+    _add_description_options(batch)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
 
 
 def _attempts(value: str) -> int:
@@ -87,10 +126,16 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from lookaloud.core.cli_describe import run_describe
 
         return run_describe(args)
+    if args.command == "batch":
+        from lookaloud.core.cli_batch import run_batch_command
+
+        return run_batch_command(parser, args)
     if args.command == "models":
         return _models(args.models_command)
     if args.command == "stats":
         return _stats(sys.stdout)
+    if args.command in ("cache", "search"):
+        return _cache_command(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -123,6 +168,30 @@ def _stats(out: TextIO) -> int:
     for line in compute_metrics(request_log_path()).to_lines():
         print(line, file=out)
     return EXIT_OK
+
+
+def _cache_command(args: argparse.Namespace) -> int:
+    from lookaloud.core.cache import DescriptionCache
+
+    cache = DescriptionCache()
+    for notice in cache.notices:
+        print(f"lookaloud: {notice}", file=sys.stderr)
+    if args.command == "search":
+        return _search(cache, " ".join(args.query))
+    if args.cache_command == "clear":
+        print(f"Removed {cache.clear()} cached descriptions.")
+    else:
+        print("\n".join(cache.stats().to_lines()))
+    return EXIT_OK
+
+
+def _search(cache: DescriptionCache, query: str) -> int:
+    hits = cache.search(query)
+    for hit in hits:
+        print(f"{hit.path}: {hit.summary}")
+    if not hits:
+        print(f"No described image matches {query!r}.", file=sys.stderr)
+    return EXIT_OK if hits else EXIT_FAILED
 
 
 def print_json_line(record: dict[str, object], out: TextIO) -> None:

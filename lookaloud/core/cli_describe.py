@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from lookaloud.core.assembly import ModelChoice, build_pipeline, config_from_settings
+from lookaloud.core.assembly import (
+    ModelChoice,
+    build_pipeline,
+    config_from_settings,
+    output_fingerprint,
+)
+from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.cli import EXIT_FAILED, EXIT_OK, print_json_line
+from lookaloud.core.describer import Describer
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.events import Event, Result, RetryEvent, SentenceEvent
 from lookaloud.core.facts import Detail
 from lookaloud.core.logs import RequestLog
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline import PipelineConfig
 from lookaloud.core.prompts import templates
 from lookaloud.core.settings import Settings, load_settings
 from lookaloud.core.speech.base import Speaker
@@ -80,38 +88,55 @@ def run_describe(args: argparse.Namespace) -> int:
     for notice in loaded.notices:
         reporter.notice(notice)
     choice = _choice(settings, args)
-    pipeline = build_pipeline(choice, config)
+    describer = make_describer(choice, config, use_cache=not args.no_cache, notice=reporter.notice)
     log = _RunLog(RequestLog(), choice) if settings.logging.request_log else None
     try:
-        failures = _describe_all(args.images, pipeline, reporter, log)
+        failures = _describe_all(args.images, describer, reporter, log)
     finally:
         _finish_speech(speaker)
     return EXIT_FAILED if failures else EXIT_OK
 
 
+def make_describer(
+    choice: ModelChoice, config: PipelineConfig, *, use_cache: bool, notice: Callable[[str], None]
+) -> Describer:
+    """The pipeline for ``choice`` behind the description cache (unless ``use_cache`` is off)."""
+    cache = DescriptionCache() if use_cache else None
+    for text in cache.notices if cache else ():
+        notice(text)
+    return Describer(build_pipeline(choice, config), cache, output_fingerprint(choice, config))
+
+
 def _describe_all(
-    images: list[Path], pipeline: Pipeline, reporter: _Reporter, log: _RunLog | None
+    images: list[Path], describer: Describer, reporter: _Reporter, log: _RunLog | None
 ) -> int:
     failures = 0
     for image in images:
-        result = _describe_one(image, pipeline, reporter)
+        result = _describe_one(image, describer, reporter)
         reporter.result(result)
         failures += not result.ok
         if log is not None:
-            log.record(result, pipeline.config)
+            log.record(result, describer.pipeline.config)
     return failures
 
 
-def _describe_one(image: Path, pipeline: Pipeline, reporter: _Reporter) -> Result:
+def _describe_one(image: Path, describer: Describer, reporter: _Reporter) -> Result:
     cancel = CancelToken()
     sink = _SpeechSink(reporter.speaker, reporter.lang)
     try:
-        return pipeline.run(image, name=str(image), cancel=cancel, on_event=sink)
+        return describer.describe(image, cancel=cancel, on_event=sink)
     except KeyboardInterrupt:
         cancel.cancel()
         if reporter.speaker is not None:
             reporter.speaker.stop()
         raise
+
+
+def resolve_choice_and_config(
+    settings: Settings, args: argparse.Namespace
+) -> tuple[ModelChoice, PipelineConfig]:
+    """The models and pipeline settings: the settings file, overridden by command-line flags."""
+    return _choice(settings, args), _config(settings, args)
 
 
 def _config(settings: Settings, args: argparse.Namespace) -> PipelineConfig:

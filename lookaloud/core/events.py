@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from lookaloud.core.checks.score import QualityScore
 from lookaloud.core.errors import LookaloudError
-from lookaloud.core.facts import Facts
+from lookaloud.core.facts import Box, Facts, ImageKind, RegionCaption, TextLine
 from lookaloud.core.sentences import split_sentences
+from lookaloud.core.writers.base import ImagePart
 
 
 class Phase(StrEnum):
@@ -56,11 +57,16 @@ class Result:
     backend: str = ""
     quality: QualityScore | None = None
     prompt_version: str = ""
-    timings_ms: dict[str, int] = field(default_factory=dict)
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
     error: LookaloudError | None = None
     notices: tuple[str, ...] = ()
     rejected: tuple[str, ...] = ()
     sha256: str = ""
+    cached: bool = False
+    # Who wrote the description: the backend ("local", "remote", "remote-vlm") or "facts".
+    written_by: str = ""
+    # The image a vision-language writer was shown, kept for follow-up questions (not in JSON).
+    images: tuple[ImagePart, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def summary(self) -> str:
@@ -84,14 +90,53 @@ class Result:
             "quality": self.quality.total if self.quality else None,
             "quality_parts": self.quality.to_dict() if self.quality else None,
             "prompt_version": self.prompt_version,
-            "timings_ms": self.timings_ms,
+            "timings_ms": dict(self.timings_ms),
             "error": self.error.to_dict() if self.error else None,
             "notices": list(self.notices),
             "rejected": list(self.rejected),
             "sha256": self.sha256,
+            "cached": self.cached,
+            "written_by": self.written_by,
             "kind": facts.kind.value if facts else None,
             "size": [facts.width, facts.height] if facts else None,
         }
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> Result:
+        """Rebuild a successful result saved with :meth:`to_json_dict` (the cache does this)."""
+        parts = data.get("quality_parts")
+        return cls(
+            image=str(data["image"]),
+            ok=bool(data["ok"]),
+            description=str(data["description"]),
+            facts=_facts_from_json(data) if data.get("size") else None,
+            attempts=int(data["attempts"]),
+            fallback=bool(data["fallback"]),
+            backend=str(data["backend"]),
+            quality=QualityScore(**parts) if parts else None,
+            prompt_version=str(data["prompt_version"]),
+            timings_ms=dict(data["timings_ms"]),
+            notices=tuple(data.get("notices", ())),
+            rejected=tuple(data.get("rejected", ())),
+            sha256=str(data.get("sha256", "")),
+            written_by=str(data.get("written_by", "")),
+        )
+
+
+def _facts_from_json(data: dict[str, Any]) -> Facts:
+    width, height = data["size"]
+    return Facts(
+        width=int(width),
+        height=int(height),
+        kind=ImageKind(data["kind"]),
+        caption=str(data["caption"]),
+        regions=tuple(RegionCaption(r["position"], r["caption"]) for r in data["regions"]),
+        text_lines=tuple(
+            TextLine(t["text"], Box(*t["box"]), float(t["confidence"])) for t in data["text_lines"]
+        ),
+        blank=bool(data["blank"]),
+        notices=tuple(data.get("notices", ())),
+    )
 
 
 @dataclass(frozen=True)

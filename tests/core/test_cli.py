@@ -10,6 +10,7 @@ import wave
 from pathlib import Path
 
 import pytest
+
 from helpers.render import render_blank, render_dialog, render_photo_like
 
 
@@ -176,3 +177,67 @@ def test_stats_after_describing(tmp_path: Path, user_env: dict[str, str]) -> Non
     assert lookaloud(["describe", str(blank), str(blank)], user_env, timeout=60).returncode == 0
     done = lookaloud(["stats"], user_env, timeout=60)
     assert done.returncode == 0 and "2" in done.stdout
+
+
+def _prefill_cache(user_env: dict[str, str], image: Path, models: tuple[Path, Path]) -> None:
+    """Put a written description of ``image`` in the user's cache, under the CLI's fingerprint."""
+    from helpers.results import described
+    from lookaloud.core.assembly import ModelChoice, output_fingerprint
+    from lookaloud.core.cache import DescriptionCache, file_sha256
+    from lookaloud.core.pipeline import PipelineConfig
+
+    choice = ModelChoice(str(models[0]), str(models[1]))
+    cache = DescriptionCache(
+        Path(user_env["XDG_CACHE_HOME"]) / "lookaloud" / "descriptions.sqlite3"
+    )
+    cache.put(described(sha256=file_sha256(image)), output_fingerprint(choice, PipelineConfig()))
+
+
+def test_cached_image_is_answered_without_importing_torch(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    models = (tmp_path / "blip", tmp_path / "qwen")
+    _prefill_cache(user_env, image, models)
+    code = (
+        "import sys, time; from lookaloud.__main__ import main; t = time.perf_counter(); "
+        "rc = main(sys.argv[1:]); "
+        "print('torch' in sys.modules, file=sys.stderr); sys.exit(rc)"
+    )
+    args = [
+        "describe",
+        str(image),
+        "--json",
+        "--caption-model",
+        str(models[0]),
+        "--writer-model",
+        str(models[1]),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["cached"] and record["description"].startswith(
+        'A dialog box asks "Save changes?"'
+    )
+    assert record["image"] == str(image) and done.stderr.strip().endswith("False")
+    assert record["timings_ms"]["total"] < 100
+    again = lookaloud([*args, "--no-cache"], user_env)
+    assert not json.loads(again.stdout)["cached"]
+
+
+def test_search_and_cache_commands(tmp_path: Path, user_env: dict[str, str]) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    _prefill_cache(user_env, image, (tmp_path / "blip", tmp_path / "qwen"))
+    found = lookaloud(["search", "Cancel"], user_env, timeout=60)
+    assert found.returncode == 0 and found.stdout.startswith("dialog.png: A dialog box asks")
+    assert lookaloud(["search", "giraffe"], user_env, timeout=60).returncode == 1
+    stats = lookaloud(["cache", "stats"], user_env, timeout=60)
+    assert "Descriptions stored: 1" in stats.stdout
+    assert "Removed 1" in lookaloud(["cache", "clear"], user_env, timeout=60).stdout
+    assert "Descriptions stored: 0" in lookaloud(["cache", "stats"], user_env, timeout=60).stdout

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from helpers.samples import DIALOG
-
 from lookaloud.core.facts import Facts, ImageKind, RegionCaption
 from lookaloud.core.fallback import blank_description, colour_words, facts_only_description
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFile
+
 from helpers.render import (
     blank_image,
     dialog_image,
@@ -20,8 +22,6 @@ from helpers.render import (
     render_photo_like,
     small_text_image,
 )
-from PIL import Image, ImageFile
-
 from lookaloud.core.errors import (
     ImageEmpty,
     ImageIsDirectory,

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from helpers.render import DIALOG_LINES, render_blank, render_dialog
 from helpers.scripted import ScriptedWriter
-
 from lookaloud.core.assembly import ModelChoice, local_models
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelMissing

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers.samples import DIALOG
 
+from helpers.samples import DIALOG
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.facts import Box, Detail, Facts, ImageKind, RegionCaption
 from lookaloud.core.prompts import build_messages, facts_block, grid_position, prompt_version

@@ -6,9 +6,9 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+
 from helpers.samples import DIALOG, EN, GOOD_EN
 from helpers.scripted import ScriptedWriter
-
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, WriterError, WriterTimeout, WriterUnavailable
 from lookaloud.core.events import Event, RetryEvent, SentenceEvent

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers.samples import DIALOG, EN, GOOD_EN, GOOD_ZH, ZH
 
+from helpers.samples import DIALOG, EN, GOOD_EN, GOOD_ZH, ZH
 from lookaloud.core.checks.rules import RULES, CheckContext, check_output, check_sentence
 from lookaloud.core.facts import Box, Detail, Facts, ImageKind, TextLine
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpers.samples import DIALOG, GOOD_EN, GOOD_ZH
-
 from lookaloud.core.checks.score import concreteness, coverage, repetition, score
 from lookaloud.core.facts import Facts, ImageKind
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers.render import DIALOG_LINES, dialog_image, require_font, text_image
 from PIL import Image
 
+from helpers.render import DIALOG_LINES, dialog_image, require_font, text_image
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.facts import TextLine
 from lookaloud.core.perception.base import TextReader

@@ -1,0 +1,95 @@
+"""``lookaloud batch FOLDER``: alt text for every image in a folder, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from lookaloud.core.batch import BatchSummary, JsonLinesOutput, find_images, run_batch
+from lookaloud.core.cli import EXIT_FAILED, EXIT_OK
+from lookaloud.core.cli_describe import make_describer, resolve_choice_and_config
+from lookaloud.core.events import Result
+from lookaloud.core.settings import load_settings
+
+
+def run_batch_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        parser.error(f"{args.folder} is not a folder; give the folder that holds the images.")
+    if args.resume and args.out is None:
+        parser.error("--resume needs --out FILE.jsonl, the results file to continue.")
+    loaded = load_settings()
+    for notice in loaded.notices:
+        _tell(notice)
+    choice, config = resolve_choice_and_config(loaded.settings, args)
+    describer = make_describer(choice, config, use_cache=not args.no_cache, notice=_tell)
+    output = JsonLinesOutput(args.out, sys.stdout)
+    todo, already = _images_to_do(args, output)
+    output.open(append=args.resume)
+    concurrency = _concurrency(args.concurrency, describer.pipeline.models.backend)
+    try:
+        summary = _run_with_progress(todo, describer.describe, output, args, concurrency)
+    finally:
+        output.close()
+    _tell(_summary_sentence(summary, already, args.out))
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _images_to_do(args: argparse.Namespace, output: JsonLinesOutput) -> tuple[list[Path], int]:
+    images = find_images(args.folder, recursive=args.recursive)
+    done = output.done_images() if args.resume else set()
+    todo = [image for image in images if str(image) not in done]
+    return todo, len(images) - len(todo)
+
+
+def _run_with_progress(
+    todo: list[Path],
+    describe: Callable[[Path], Result],
+    output: JsonLinesOutput,
+    args: argparse.Namespace,
+    concurrency: int,
+) -> BatchSummary:
+    bar = tqdm(total=len(todo), unit="image", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+
+    def on_done(result: Result) -> None:
+        bar.update(1)
+        if result.error is not None:
+            bar.write(f"lookaloud: {result.image}: {result.error.message}", file=sys.stderr)
+
+    with bar:
+        return run_batch(
+            todo,
+            describe,
+            output,
+            sidecar=args.sidecar,
+            concurrency=concurrency,
+            on_done=on_done,
+        )
+
+
+def _concurrency(requested: int, backend: str) -> int:
+    if backend == "local" and requested > 1:
+        _tell(
+            "The local models describe one image at a time; --concurrency applies to remote "
+            "backends."
+        )
+        return 1
+    return requested
+
+
+def _summary_sentence(summary: BatchSummary, already: int, out: Path | None) -> str:
+    parts = [f"Described {summary.described} images"]
+    if summary.failed:
+        where = f" (see {out})" if out else ""
+        parts.append(f"{summary.failed} could not be described{where}")
+    if already:
+        parts.append(f"{already} were already done")
+    return ", ".join(parts) + "."
+
+
+def _tell(text: str) -> None:
+    print(f"lookaloud: {text}", file=sys.stderr, flush=True)
+

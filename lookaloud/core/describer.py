@@ -1,0 +1,66 @@
+"""Describing an image file with the cache in front of the pipeline.
+
+A cached answer is given without loading any model (or importing torch): its sentences are
+sent as events like a fresh description, so speech works the same either way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lookaloud.core.cache import DescriptionCache, file_sha256
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.events import (
+    EventSink,
+    Phase,
+    PhaseEvent,
+    Result,
+    ResultEvent,
+    SentenceEvent,
+    ignore_events,
+)
+from lookaloud.core.pipeline import Pipeline
+from lookaloud.core.sentences import split_sentences
+
+
+@dataclass
+class Describer:
+    pipeline: Pipeline
+    cache: DescriptionCache | None
+    fingerprint: str
+
+    def describe(
+        self,
+        image: Path,
+        *,
+        cancel: CancelToken | None = None,
+        on_event: EventSink = ignore_events,
+    ) -> Result:
+        began = time.perf_counter()
+        hit = self._cached(image)
+        if hit is not None:
+            return self._replay(hit, began, on_event)
+        result = self.pipeline.run(image, name=str(image), cancel=cancel, on_event=on_event)
+        if self.cache is not None:
+            self.cache.put(result, self.fingerprint)
+        return result
+
+    def _cached(self, image: Path) -> Result | None:
+        if self.cache is None:
+            return None
+        try:
+            sha256 = file_sha256(image)
+        except OSError:
+            return None  # the pipeline reports the unreadable file properly
+        return self.cache.get(sha256, self.fingerprint, str(image))
+
+    def _replay(self, hit: Result, began: float, on_event: EventSink) -> Result:
+        for sentence in split_sentences(hit.description):
+            on_event(SentenceEvent(sentence, attempt=hit.attempts))
+        elapsed = round((time.perf_counter() - began) * 1000, 2)
+        result = replace(hit, cached=True, timings_ms={"cache": elapsed, "total": elapsed})
+        on_event(ResultEvent(result))
+        on_event(PhaseEvent(Phase.DONE))
+        return result

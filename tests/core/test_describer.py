@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.render import render_dialog
+from helpers.results import described
+from lookaloud.core.cache import DescriptionCache, file_sha256
+from lookaloud.core.describer import Describer
+from lookaloud.core.events import Event, ResultEvent, SentenceEvent
+from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
+from lookaloud.core.writers.base import Writer
+
+
+def untouchable() -> Writer:
+    raise AssertionError("a cached image must not load any model")
+
+
+def test_cached_image_is_answered_without_loading_a_model(tmp_path: Path) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    cache = DescriptionCache(tmp_path / "c.sqlite3")
+    cache.put(described(sha256=file_sha256(image)), "fp")
+    models = Models(ModelSlot(untouchable), ModelSlot(untouchable), ModelSlot(untouchable))  # type: ignore[arg-type]
+    describer = Describer(Pipeline(models, PipelineConfig()), cache, "fp")
+    events: list[Event] = []
+    result = describer.describe(image, on_event=events.append)
+    assert result.cached and result.image == str(image)
+    sentences = [e.text for e in events if isinstance(e, SentenceEvent)]
+    assert sentences[0] == 'A dialog box asks "Save changes?" in the centre of the screen.'
+    assert len(sentences) == 3 and isinstance(events[-2], ResultEvent)
+    assert result.timings_ms["total"] < 50
+
+
+def test_a_miss_runs_the_pipeline_and_stores_the_result(tmp_path: Path) -> None:
+    image = tmp_path / "blank.png"
+    from helpers.render import render_blank
+
+    render_blank(image)
+    cache = DescriptionCache(tmp_path / "c.sqlite3")
+    describer = Describer(Pipeline(Models(None, None, None), PipelineConfig()), cache, "fp")
+    first = describer.describe(image)
+    second = describer.describe(image)
+    assert not first.cached and second.cached
+    assert second.description == first.description
+
+
+def test_without_a_cache_every_call_runs(tmp_path: Path) -> None:
+    from helpers.render import render_blank
+
+    image = render_blank(tmp_path / "blank.png")
+    describer = Describer(Pipeline(Models(None, None, None), PipelineConfig()), None, "fp")
+    assert not describer.describe(image).cached and not describer.describe(image).cached
