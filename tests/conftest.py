@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fixtures.tiny_models import build_tiny_blip, build_tiny_qwen3
+from fixtures.tiny_vlm import build_tiny_vlm
+from helpers.serve import Served, transformers_serve
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +28,26 @@ def tiny_blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved 2-layer Qwen3 checkpoint with a byte-level BPE tokenizer and chat template."""
     return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3"))
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny LLaVA (CLIP vision tower, Qwen3 text model) that runs on CPU."""
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny-vlm"))
+
+
+@pytest.fixture(scope="session")
+def served_qwen(tiny_qwen_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``transformers serve`` serving the tiny Qwen3 on loopback, once per test run."""
+    with transformers_serve(tiny_qwen_dir, tmp_path_factory.mktemp("serve-qwen")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def served_vlm(tiny_vlm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``transformers serve`` serving the tiny LLaVA on loopback, once per test run."""
+    with transformers_serve(tiny_vlm_dir, tmp_path_factory.mktemp("serve-vlm")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session", autouse=True)

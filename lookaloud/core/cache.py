@@ -80,6 +80,7 @@ class CacheStats:
 class SearchHit:
     path: str
     summary: str
+    sha256: str = ""  # the image's content, to find it again under another name
 
 
 class DescriptionCache:
@@ -131,6 +132,14 @@ class DescriptionCache:
             )
         return Result.from_json_dict({**json.loads(row[0]), "image": path})
 
+    def peek(self, sha256: str, print_: str) -> Result | None:
+        """The stored result without counting it as used: for listing a folder's pictures."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT result FROM entries WHERE key = ?", (f"{sha256}:{print_}",)
+            ).fetchone()
+        return None if row is None else Result.from_json_dict(json.loads(row[0]))
+
     def put(self, result: Result, print_: str) -> None:
         """Store a description worth keeping: successful and written (or honestly blank)."""
         if not result.ok or result.fallback or not result.sha256:
@@ -172,11 +181,11 @@ class DescriptionCache:
             return []
         with self._lock:
             rows = self._db.execute(
-                "SELECT e.path, e.result FROM search JOIN entries e ON e.id = search.rowid "
-                "WHERE search MATCH ? ORDER BY rank LIMIT ?",
+                "SELECT e.path, e.result, e.sha256 FROM search "
+                "JOIN entries e ON e.id = search.rowid WHERE search MATCH ? ORDER BY rank LIMIT ?",
                 (match, limit),
             ).fetchall()
-        return [SearchHit(path, _summary(text)) for path, text in rows]
+        return [SearchHit(path, _summary(text), sha256) for path, text, sha256 in rows]
 
     def stats(self) -> CacheStats:
         with self._lock:

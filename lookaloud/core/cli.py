@@ -34,7 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(commands)
     commands.add_parser("stats", help="show counters from the request log")
     _add_cache_and_search(commands)
+    _add_remote(commands)
     return parser
+
+
+def _add_remote(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    remote = commands.add_parser("remote", help="check or set up a remote server")
+    action = remote.add_subparsers(dest="remote_command", metavar="ACTION", required=True)
+    check = action.add_parser(
+        "check", help="list the server's models, send one tiny request, print the latency"
+    )
+    _add_server_options(check, backend=False)
+    set_key = action.add_parser(
+        "set-key", help="keep the server's API key in the keyring (read from standard input)"
+    )
+    set_key.add_argument("--base-url", metavar="URL", help="the server the key is for")
 
 
 def _add_cache_and_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +65,12 @@ def _add_describe(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     describe.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
     describe.add_argument("--json", action="store_true", help="one JSON object per image per line")
     _add_description_options(describe)
+    describe.add_argument(
+        "--concurrency",
+        type=_positive,
+        metavar="N",
+        help="with a remote backend, send up to N images to the server at once",
+    )
     speech = describe.add_mutually_exclusive_group()
     speech.add_argument("--speak", action="store_true", help="read aloud")
     speech.add_argument(
@@ -69,6 +89,23 @@ def _add_description_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument(
         "--no-cache", action="store_true", help="describe again even if a description is cached"
+    )
+    _add_server_options(parser, backend=True)
+
+
+def _add_server_options(parser: argparse.ArgumentParser, *, backend: bool) -> None:
+    """Where the remote backends send their requests (settings [remote] give the defaults)."""
+    if backend:
+        parser.add_argument(
+            "--backend",
+            choices=("local", "remote", "remote-vlm"),
+            help="who writes: this computer (local), a server sent the text found (remote), "
+            "or a vision model on a server sent the image itself (remote-vlm)",
+        )
+    parser.add_argument("--base-url", metavar="URL", help="the OpenAI-compatible server")
+    parser.add_argument("--model", metavar="NAME", help="the model's name on the server")
+    parser.add_argument(
+        "--api-key-env", metavar="VAR", help="environment variable holding the API key"
     )
 
 
@@ -136,6 +173,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return _stats(sys.stdout)
     if args.command in ("cache", "search"):
         return _cache_command(args)
+    if args.command == "remote":
+        from lookaloud.core.cli_remote import run_remote
+
+        return run_remote(args)
     parser.print_help()
     return EXIT_USAGE
 

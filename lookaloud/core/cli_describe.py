@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -27,6 +28,7 @@ from lookaloud.core.pipeline import PipelineConfig
 from lookaloud.core.prompts import templates
 from lookaloud.core.settings import Settings, load_settings
 from lookaloud.core.speech.base import Speaker
+from lookaloud.core.writing import CONNECTION_RULE
 
 
 @dataclass
@@ -76,7 +78,8 @@ class _SpeechSink:
             self.spoken_attempts.add(event.attempt)
             self.speaker.say(event.text)
         elif isinstance(event, RetryEvent) and event.attempt in self.spoken_attempts:
-            self.speaker.say(templates(self.lang).section("spoken")["retry"])
+            key = "retry_connection" if event.rule == CONNECTION_RULE else "retry"
+            self.speaker.say(templates(self.lang).section("spoken")[key])
 
 
 def run_describe(args: argparse.Namespace) -> int:
@@ -90,11 +93,63 @@ def run_describe(args: argparse.Namespace) -> int:
     choice = _choice(settings, args)
     describer = make_describer(choice, config, use_cache=not args.no_cache, notice=reporter.notice)
     log = _RunLog(RequestLog(), choice) if settings.logging.request_log else None
+    workers = _workers(choice, settings, args, len(args.images), reporter)
     try:
-        failures = _describe_all(args.images, describer, reporter, log)
+        if workers > 1:
+            failures = _describe_in_parallel(args.images, describer, reporter, log, workers)
+        else:
+            failures = _describe_all(args.images, describer, reporter, log)
     finally:
         _finish_speech(speaker)
     return EXIT_FAILED if failures else EXIT_OK
+
+
+def _workers(
+    choice: ModelChoice, settings: Settings, args: argparse.Namespace, images: int, r: _Reporter
+) -> int:
+    """How many images to describe at once: 1 locally, up to --concurrency with a server."""
+    requested = args.concurrency or (
+        settings.remote.concurrency if choice.backend != "local" else 1
+    )
+    if choice.backend == "local":
+        if requested > 1:
+            r.notice(
+                "The local models describe one image at a time; --concurrency applies to the "
+                "remote backends."
+            )
+        return 1
+    return max(1, min(requested, images))
+
+
+def _describe_in_parallel(
+    images: list[Path], describer: Describer, reporter: _Reporter, log: _RunLog | None, workers: int
+) -> int:
+    """Several images at once, reported (and spoken whole) in the order they were given.
+
+    Sentences of different images would interleave, so speech here waits for each result.
+    """
+    cancel, failures = CancelToken(), 0
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="describe")
+
+    def describe(image: Path) -> Result:
+        return describer.describe(image, cancel=cancel.child())
+
+    try:
+        for result in pool.map(describe, images):
+            if reporter.speaker is not None and result.ok:
+                reporter.speaker.say(result.description)
+            reporter.result(result)
+            failures += not result.ok
+            if log is not None:
+                log.record(result, describer.pipeline.config)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        if reporter.speaker is not None:
+            reporter.speaker.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return failures
 
 
 def make_describer(
@@ -152,10 +207,14 @@ def _config(settings: Settings, args: argparse.Namespace) -> PipelineConfig:
 
 
 def _choice(settings: Settings, args: argparse.Namespace) -> ModelChoice:
+    from lookaloud.core.cli_remote import remote_choice
+
     return ModelChoice(
         caption_model=args.caption_model or settings.models.caption_model,
         writer_model=args.writer_model or settings.models.writer_model,
         ocr=settings.pipeline.ocr and not args.no_ocr,
+        backend=getattr(args, "backend", None) or settings.remote.writer,
+        remote=remote_choice(settings, args),
     )
 
 

@@ -37,30 +37,40 @@ class Describer:
         *,
         cancel: CancelToken | None = None,
         on_event: EventSink = ignore_events,
+        fresh: bool = False,
     ) -> Result:
-        began = time.perf_counter()
-        hit = self._cached(image)
-        if hit is not None:
-            return self._replay(hit, began, on_event)
+        """The cached answer, else a new description (cached for next time).
+
+        ``fresh`` describes the image again even when it is cached, and keeps the new result.
+        """
+        if not fresh and self.cache is not None:
+            hit = answer_from_cache(self.cache, self.fingerprint, image, on_event)
+            if hit is not None:
+                return hit
         result = self.pipeline.run(image, name=str(image), cancel=cancel, on_event=on_event)
         if self.cache is not None:
             self.cache.put(result, self.fingerprint)
         return result
 
-    def _cached(self, image: Path) -> Result | None:
-        if self.cache is None:
-            return None
-        try:
-            sha256 = file_sha256(image)
-        except OSError:
-            return None  # the pipeline reports the unreadable file properly
-        return self.cache.get(sha256, self.fingerprint, str(image))
 
-    def _replay(self, hit: Result, began: float, on_event: EventSink) -> Result:
-        for sentence in split_sentences(hit.description):
-            on_event(SentenceEvent(sentence, attempt=hit.attempts))
-        elapsed = round((time.perf_counter() - began) * 1000, 2)
-        result = replace(hit, cached=True, timings_ms={"cache": elapsed, "total": elapsed})
-        on_event(ResultEvent(result))
-        on_event(PhaseEvent(Phase.DONE))
-        return result
+def answer_from_cache(
+    cache: DescriptionCache, print_: str, image: Path, on_event: EventSink = ignore_events
+) -> Result | None:
+    """The cached description of ``image`` replayed as events, or None; no model is touched."""
+    began = time.perf_counter()
+    try:
+        sha256 = file_sha256(image)
+    except OSError:
+        return None  # the pipeline reports the unreadable file properly
+    hit = cache.get(sha256, print_, str(image))
+    return None if hit is None else _replay(hit, began, on_event)
+
+
+def _replay(hit: Result, began: float, on_event: EventSink) -> Result:
+    for sentence in split_sentences(hit.description):
+        on_event(SentenceEvent(sentence, attempt=hit.attempts))
+    elapsed = round((time.perf_counter() - began) * 1000, 2)
+    result = replace(hit, cached=True, timings_ms={"cache": elapsed, "total": elapsed})
+    on_event(ResultEvent(result))
+    on_event(PhaseEvent(Phase.DONE))
+    return result

@@ -18,7 +18,12 @@ The tree::
     ├── PerceptionError             captioning or OCR failed on a valid image
     ├── WriterError                 the language model failed
     │   ├── WriterTimeout           retryable (L1)
-    │   └── WriterUnavailable       retryable (L1): connection errors, 429, 5xx
+    │   ├── WriterUnavailable       retryable (L1): connection errors, 429, 5xx, cut streams
+    │   ├── WriterAuthRefused       a remote server refused the API key (401, 403)
+    │   ├── WriterModelNotFound     a remote server has no model of that name
+    │   ├── WriterNotAnApi          the address answers, but not as an OpenAI-compatible API
+    │   ├── WriterRequestRejected   a remote server turned the request down (other 4xx)
+    │   └── WriterReasoningOnly     a remote model reasoned and wrote no reply
     ├── SettingsError               a value in the settings is out of range or of the wrong type
     └── SpeechError                 no voice could be started
 
@@ -115,6 +120,26 @@ class WriterUnavailable(WriterError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WriterAuthRefused(WriterError):
+    code = "writer_auth_refused"
+
+
+class WriterModelNotFound(WriterError):
+    code = "writer_model_not_found"
+
+
+class WriterNotAnApi(WriterError):
+    code = "writer_not_an_api"
+
+
+class WriterRequestRejected(WriterError):
+    code = "writer_request_rejected"
+
+
+class WriterReasoningOnly(WriterError):
+    code = "writer_reasoning_only"
 
 
 class SettingsError(LookaloudError):

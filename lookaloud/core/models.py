@@ -137,15 +137,20 @@ def model_status(ids: Sequence[str], hub: HubAccess | None = None) -> list[Model
     return [_status(model_id, _local_folder(model_id, hub)) for model_id in ids]
 
 
+# Progress: True for the hub's own bars, False for none, or a tqdm class of the caller's own
+# (the desktop app's download dialog passes one that drives its progress bar).
+Progress = bool | type[tqdm]
+
+
 def pull_models(
-    ids: Sequence[str], *, progress: bool = True, hub: HubAccess | None = None
+    ids: Sequence[str], *, progress: Progress = True, hub: HubAccess | None = None
 ) -> list[ModelStatus]:
     """Download each hub model into the local cache (folders are only checked), with progress."""
     hub = HubAccess.from_environment() if hub is None else hub
     return [_status(model_id, _pull_one(model_id, hub, progress)) for model_id in ids]
 
 
-def _pull_one(model_id: str, hub: HubAccess, progress: bool) -> Path:
+def _pull_one(model_id: str, hub: HubAccess, progress: Progress) -> Path:
     if _looks_like_path(model_id):
         return check_model_folder(Path(model_id).expanduser(), model_id, PULLING)
     _check_hub_id(model_id, PULLING)
@@ -183,7 +188,7 @@ def _cached_snapshot(model_id: str, hub: HubAccess) -> Path | None:
 
 
 def _download(
-    model_id: str, hub: HubAccess, role: ModelRole, unreachable: str, *, progress: bool = True
+    model_id: str, hub: HubAccess, role: ModelRole, unreachable: str, *, progress: Progress = True
 ) -> Path:
     try:
         folder = snapshot_download(model_id, **_download_options(hub, progress))
@@ -198,15 +203,21 @@ def _download(
     return Path(str(folder))
 
 
-def _download_options(hub: HubAccess, progress: bool) -> dict[str, Any]:
+def _download_options(hub: HubAccess, progress: Progress) -> dict[str, Any]:
     return {
         "cache_dir": hub.cache_dir,
         "endpoint": hub.endpoint,
         "etag_timeout": hub.etag_timeout_s,
         "local_files_only": hub.offline,
         "allow_patterns": list(DOWNLOAD_PATTERNS),
-        "tqdm_class": None if progress else _SilentProgress,
+        "tqdm_class": _progress_class(progress),
     }
+
+
+def _progress_class(progress: Progress) -> type[tqdm] | None:
+    if progress is True:
+        return None  # the hub's default bars
+    return _SilentProgress if progress is False else progress
 
 
 class _SilentProgress(tqdm):  # type: ignore[misc]

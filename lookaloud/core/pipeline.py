@@ -9,6 +9,7 @@ another thread through a :class:`CancelToken`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from lookaloud.core.events import (
 from lookaloud.core.facts import BlankInfo, Detail, Facts, RegionCaption, TextLine
 from lookaloud.core.fallback import blank_description, colour_words
 from lookaloud.core.images import LoadedImage, detect_blank, downscale, image_kind, load_image
+from lookaloud.core.memory import return_free_memory
 from lookaloud.core.perception.base import Captioner, TextReader
 from lookaloud.core.perception.reading_order import sort_reading_order
 from lookaloud.core.perception.regions import region_crops
@@ -59,17 +61,20 @@ class ModelSlot(Generic[T]):
         self._factory = factory
         self._value: T | None = None
         self._error: ModelError | None = None
+        # Images described in parallel (remote backends) must not build a model twice.
+        self._lock = threading.Lock()
 
     def get(self) -> T:
-        if self._error is not None:
-            raise self._error
-        if self._value is None:
-            try:
-                self._value = self._factory()
-            except ModelError as exc:
-                self._error = exc
-                raise
-        return self._value
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._value is None:
+                try:
+                    self._value = self._factory()
+                except ModelError as exc:
+                    self._error = exc
+                    raise
+            return self._value
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class PipelineConfig:
     temperature: float = 0.7
     min_quality: float = 0.5
     seed: int | None = None
+    # Read the text on a second thread while captioning. Off by default: on two cores it gained
+    # nothing (3.05 s either way, `python -m benchmarks --set parallel_perception=true`) and
+    # with both libraries at two threads it lost up to 1.4 s; machines with more cores may gain.
+    parallel_perception: bool = False
 
 
 @dataclass
@@ -109,6 +118,13 @@ class Models:
     reader: ModelSlot[TextReader] | None
     writer: ModelSlot[Writer] | None
     backend: str = "local"
+    # Takes over when a remote writer fails for good (the local model), if it can be loaded.
+    fallback_writer: ModelSlot[Writer] | None = None
+    # Told with every result, e.g. that images cross the network unencrypted.
+    notices: tuple[str, ...] = ()
+    # Local models (captioning, OCR) work on one image at a time, even when remote writing of
+    # several images runs in parallel.
+    local_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
 
 class Pipeline:
@@ -150,6 +166,7 @@ class Pipeline:
         run = _Run(
             label, cancel or CancelToken(), on_event, self._clock, self._clock(), from_screen
         )
+        run.notices.extend(self.models.notices)
         try:
             result = self._describe(source, run)
         except ImageError as exc:
@@ -161,6 +178,8 @@ class Pipeline:
             result = self._failed(run, exc)
         run.emit(ResultEvent(result))
         run.emit(PhaseEvent(Phase.DONE))
+        # Between descriptions the app should hold its models, not the last one's buffers.
+        return_free_memory()
         return result
 
     def _failed(self, run: _Run, exc: LookaloudError) -> Result:
@@ -180,8 +199,9 @@ class Pipeline:
         blank = detect_blank(loaded.image)
         if blank.blank:
             return self._blank_result(loaded, blank, run)
-        facts = self._perceive(loaded, run)
-        outcome = self._write(facts, run)
+        with self.models.local_lock:
+            facts = self._perceive(loaded, run)
+        outcome = self._write(facts, run, loaded.image)
         return self._result(loaded, facts, outcome, run)
 
     def _load(self, source: Path | bytes, run: _Run) -> LoadedImage:
@@ -207,8 +227,7 @@ class Pipeline:
         return self._result(loaded, facts, WriteOutcome(description), run)
 
     def _perceive(self, loaded: LoadedImage, run: _Run) -> Facts:
-        caption, regions = self._caption(loaded.image, run)
-        lines = self._read_text(loaded.image, run)
+        caption, regions, lines = self._look(loaded.image, run)
         return Facts(
             width=loaded.width,
             height=loaded.height,
@@ -218,6 +237,27 @@ class Pipeline:
             text_lines=tuple(lines),
             notices=tuple(run.notices),
         )
+
+    def _look(
+        self, image: Image.Image, run: _Run
+    ) -> tuple[str, list[RegionCaption], list[TextLine]]:
+        """Caption, then read the text — or read it on a second thread meanwhile. Either way
+        the phases are announced from this thread, in the same order."""
+        if not self.config.parallel_perception:
+            caption, regions = self._caption(image, run)
+            self._announce_reading(run)
+            return caption, regions, self._read_text(image, run)
+        reading = _Background(lambda: self._read_text(image, run))
+        try:
+            caption, regions = self._caption(image, run)
+            self._announce_reading(run)
+        finally:
+            lines = reading.result()  # waits; a failure to read is raised here
+        return caption, regions, lines
+
+    def _announce_reading(self, run: _Run) -> None:
+        if self.config.ocr and self.models.reader is not None:
+            run.emit(PhaseEvent(Phase.READING_TEXT))
 
     def _caption(self, image: Image.Image, run: _Run) -> tuple[str, list[RegionCaption]]:
         captioner = self._get(self.models.captioner, run)
@@ -237,10 +277,10 @@ class Pipeline:
         return captions[0], regions
 
     def _read_text(self, image: Image.Image, run: _Run) -> list[TextLine]:
+        """May run on a second thread; ``_look`` announces the phase."""
         reader = self._get(self.models.reader, run) if self.config.ocr else None
         if reader is None:
             return []
-        run.emit(PhaseEvent(Phase.READING_TEXT))
         began = self._clock()
         lines = reader.read(image)
         run.timed("ocr", began)
@@ -264,7 +304,7 @@ class Pipeline:
                 (self._clock() - began) * 1000
             )
 
-    def _write(self, facts: Facts, run: _Run) -> WriteOutcome:
+    def _write(self, facts: Facts, run: _Run, image: Image.Image | None = None) -> WriteOutcome:
         writer = self._get(self.models.writer, run)
         ctx = CheckContext(facts, self.config.lang, self.config.detail)
         loop = WriteLoop(
@@ -274,6 +314,8 @@ class Pipeline:
             clock=self._clock,
             sleeper=self._sleeper,
             backoff=self._backoff,
+            image=image,
+            fallback_writer=self._fallback_writer(run),
         )
         began = self._clock()
         outcome = loop.run(
@@ -281,6 +323,13 @@ class Pipeline:
         )
         run.timed("write", began)
         return outcome
+
+    def _fallback_writer(self, run: _Run) -> Callable[[], Writer | None] | None:
+        """Loads the local writer only when a remote one has failed (it costs seconds)."""
+        slot = self.models.fallback_writer
+        if slot is None:
+            return None
+        return lambda: self._get(slot, run)
 
     def _result(self, loaded: LoadedImage, facts: Facts, out: WriteOutcome, run: _Run) -> Result:
         run.timed("total", run.started)
@@ -299,7 +348,33 @@ class Pipeline:
             notices=notices,
             rejected=out.rejected,
             sha256=loaded.sha256,
+            written_by=out.written_by,
+            images=out.images,
         )
+
+
+class _Background(Generic[T]):
+    """Runs ``work`` on a thread of its own at once; ``result`` waits for it and re-raises."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="perception", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        # Crosses to the waiting thread, which raises it there (Cancelled included).
+        except BaseException as exc:  # noqa: BLE001
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 def emit_to(sinks: list[EventSink]) -> EventSink:

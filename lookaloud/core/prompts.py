@@ -14,7 +14,7 @@ from typing import Any
 
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.facts import Box, Detail, Facts, TextLine
-from lookaloud.core.writers.base import ChatMessage
+from lookaloud.core.writers.base import ChatMessage, ImagePart
 
 LANGUAGES = ("en", "zh")
 
@@ -114,12 +114,20 @@ def _text_line(line: TextLine, facts: Facts, tpl: Templates) -> str:
     return tpl.section("facts")["text_line"].format(text=line.text, position=position)
 
 
-def build_messages(facts: Facts, lang: str, detail: Detail, *, simple: bool) -> list[ChatMessage]:
-    """System and user messages for one attempt; ``simple`` is the plainer retry prompt."""
+def build_messages(
+    facts: Facts, lang: str, detail: Detail, *, simple: bool, image: ImagePart | None = None
+) -> list[ChatMessage]:
+    """System and user messages for one attempt; ``simple`` is the plainer retry prompt.
+
+    With ``image`` (for a vision-language writer) the ``[vision]`` templates are used and the
+    picture travels with the user message; the facts then serve as grounding for quoted text.
+    """
     tpl = templates(lang)
     length = tpl.section("length")[detail.value]
     kind = tpl.section("kind")[facts.kind.value]
     prefix = "simple_" if simple else ""
-    system = tpl.text(f"{prefix}system").format(length=length)
-    user = tpl.text(f"{prefix}user").format(facts=facts_block(facts, lang), kind=kind)
-    return [ChatMessage("system", system), ChatMessage("user", user)]
+    wording = tpl.section("vision") if image is not None else tpl.raw
+    system = str(wording[f"{prefix}system"]).strip().format(length=length)
+    user = str(wording[f"{prefix}user"]).strip().format(facts=facts_block(facts, lang), kind=kind)
+    images = (image,) if image is not None else ()
+    return [ChatMessage("system", system), ChatMessage("user", user, images)]

@@ -9,8 +9,14 @@ dialog). The file is ``settings.toml`` in the user's config folder::
     [models]    caption_model, writer_model
     [pipeline]  ocr, max_attempts, max_image_side, caption_image_side, max_new_tokens,
                 temperature
-    [speech]    backend, rate, voice
+    [speech]    backend, output, rate, voice
     [logging]   request_log
+    [hotkeys]   describe_screen, describe_window, describe_region, describe_clipboard,
+                stop_speech, repeat_last (the desktop app's global hotkeys)
+    [desktop]   global_hotkeys, include_own_window, history_size, description_cache,
+                prefetch
+    [remote]    writer, base_url, model, api_key_env, connect_timeout, read_timeout,
+                concurrency (a remote server; off unless ``writer`` says otherwise)
 
 Loading never fails and never writes: a file that cannot be parsed, or holds a value of the
 wrong type, is moved aside and the defaults are used; a value out of range is reset alone;
@@ -23,6 +29,7 @@ import copy
 import dataclasses
 import difflib
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -59,6 +66,8 @@ class Rule:
     maximum: float | None = None
     also: tuple[int, ...] = ()  # values allowed outside the range, such as 0 for "automatic"
     required: bool = False  # an empty string is not allowed
+    pattern: str = ""  # a regular expression the whole text must match
+    pattern_hint: str = ""  # what the pattern allows, in words, completing "it should be ..."
 
 
 def _setting(default: Any, description: str, **rule: Any) -> Any:
@@ -117,8 +126,15 @@ class PipelineSettings:
 class SpeechSettings:
     backend: str = _setting(
         "pyttsx3",
-        "Voice: the built-in voice, a WAV file, or silent.",
-        choices=("pyttsx3", "wav", "silent"),
+        "Voice: the built-in voice (pyttsx3), Qt's voice (desktop app only), a WAV file, "
+        "or silent.",
+        choices=("pyttsx3", "qt", "wav", "silent"),
+    )
+    output: str = _setting(
+        "voice",
+        "Where the desktop app speaks: its own voice, your screen reader (and braille "
+        "display), both, or nowhere.",
+        choices=("voice", "screen_reader", "both", "none"),
     )
     rate: int = _setting(180, "Speaking rate in words per minute.", minimum=80, maximum=450)
     voice: str = _setting("", "Name of the voice to use; empty for the system default.")
@@ -132,12 +148,101 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class RemoteSettings:
+    """A remote OpenAI-compatible server. The API key is never kept here: it comes from the
+    environment variable named by ``api_key_env`` or from the OS keyring."""
+
+    writer: str = _setting(
+        "local",
+        "Who writes descriptions: the model on this computer (local, nothing leaves it); a "
+        "remote server sent only the text facts (remote); or a remote vision model sent the "
+        "image itself (remote-vlm).",
+        choices=("local", "remote", "remote-vlm"),
+    )
+    base_url: str = _setting(
+        "",
+        "Address of the OpenAI-compatible server, such as http://localhost:8000/v1.",
+        pattern=r"(https?://\S+)?",
+        pattern_hint="an address starting with http:// or https://, or empty",
+    )
+    model: str = _setting("", "Name of the model on the server.")
+    api_key_env: str = _setting(
+        "LOOKALOUD_API_KEY",
+        "Environment variable holding the server's API key (else the keyring is asked).",
+        pattern=r"[A-Za-z_][A-Za-z0-9_]*",
+        pattern_hint="a variable name made of letters, digits and underscores",
+    )
+    connect_timeout: float = _setting(
+        5.0, "Seconds to wait for the server to accept a connection.", minimum=0.1, maximum=120.0
+    )
+    read_timeout: float = _setting(
+        60.0, "Seconds to wait for the next piece of a reply.", minimum=1.0, maximum=900.0
+    )
+    concurrency: int = _setting(
+        4, "How many images may be sent to the server at the same time.", minimum=1, maximum=32
+    )
+
+
+# A key combination such as Ctrl+Alt+D: modifiers, then one letter, digit or F1-F12; or empty.
+HOTKEY_PATTERN = r"(?:(?:Ctrl|Alt|Shift|Meta)\+){1,4}(?:[A-Z0-9]|F[1-9]|F1[0-2])|"
+
+
+def _hotkey(default: str, description: str) -> Any:
+    return _setting(
+        default,
+        f"{description} Empty switches the hotkey off.",
+        pattern=HOTKEY_PATTERN,
+        pattern_hint="a key combination such as Ctrl+Alt+D, or empty",
+    )
+
+
+@dataclass(frozen=True)
+class HotkeySettings:
+    describe_screen: str = _hotkey("Ctrl+Alt+D", "Describe the whole screen.")
+    describe_window: str = _hotkey("Ctrl+Alt+W", "Describe the active window.")
+    describe_region: str = _hotkey("Ctrl+Alt+R", "Choose a part of the screen and describe it.")
+    describe_clipboard: str = _hotkey("Ctrl+Alt+V", "Describe the image on the clipboard.")
+    stop_speech: str = _hotkey("Ctrl+Alt+S", "Stop speaking.")
+    repeat_last: str = _hotkey("Ctrl+Alt+A", "Say the last description again.")
+
+
+@dataclass(frozen=True)
+class DesktopSettings:
+    global_hotkeys: bool = _setting(
+        True, "Listen for the hotkeys while other programs have the focus."
+    )
+    include_own_window: bool = _setting(
+        False, "Show Lookaloud's own window in the screenshots it describes."
+    )
+    history_size: int = _setting(
+        200,
+        "How many recent descriptions the history keeps, also after a restart.",
+        minimum=1,
+        maximum=200,
+    )
+    description_cache: bool = _setting(
+        True,
+        "Keep descriptions in the cache on disk, so a picture seen before is answered at "
+        "once; when off they are kept only while the app runs.",
+    )
+    prefetch: int = _setting(
+        3,
+        "While browsing a folder, how many of the next pictures to describe in advance.",
+        minimum=0,
+        maximum=10,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     general: GeneralSettings = field(default_factory=GeneralSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    hotkeys: HotkeySettings = field(default_factory=HotkeySettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
 
 
 @dataclass(frozen=True)
@@ -234,6 +339,8 @@ def _check_rule(spec: SettingSpec, value: Any) -> None:
         raise _InvalidValueError(f"it should be one of {', '.join(rule.choices)}{hint}")
     if rule.required and not str(value).strip():
         raise _InvalidValueError("it must not be empty")
+    if rule.pattern and not re.fullmatch(rule.pattern, str(value)):
+        raise _InvalidValueError(f"it should be {rule.pattern_hint}")
     if rule.minimum is None or rule.maximum is None or value in rule.also:
         return
     if not rule.minimum <= value <= rule.maximum:

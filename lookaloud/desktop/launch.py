@@ -1,18 +1,27 @@
-"""Starting the desktop app. The window itself is built in a later step (issue 4); until then
-``lookaloud`` with no command says so plainly and shows what the command line can do."""
+"""Starting the desktop app: ``lookaloud`` with no command opens its window.
+
+Logging is set up before the rest of Qt is imported, because some Qt libraries print
+warnings while they load; those go to the log file too, as a blind user never sees a console.
+"""
 
 from __future__ import annotations
 
-import sys
+import logging
+
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+from lookaloud.core.logs import configure_logging
+
+
+def qt_messages_to_log(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    level = logging.DEBUG if kind == QtMsgType.QtDebugMsg else logging.WARNING
+    logging.getLogger("qt").log(level, "%s", message)
 
 
 def launch() -> int:
-    from lookaloud.core.cli import build_parser
+    configure_logging()
+    qInstallMessageHandler(qt_messages_to_log)
+    # Imported here so that the messages of Qt's libraries, loaded by this import, are caught.
+    from lookaloud.desktop.app import run_app
 
-    print(
-        "lookaloud: the desktop window is not built yet; use the commands below, "
-        "for example: lookaloud describe screenshot.png --speak",
-        file=sys.stderr,
-    )
-    build_parser().print_help()
-    return 2
+    return run_app()

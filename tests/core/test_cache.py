@@ -95,3 +95,24 @@ def test_wal_mode_lets_two_processes_share_it(tmp_path: Path) -> None:
     DescriptionCache(tmp_path / "c.sqlite3").put(described(), "fp")
     mode = sqlite3.connect(tmp_path / "c.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_peek_reads_without_counting_as_a_use(tmp_path: Path) -> None:
+    now = [100.0]
+    cache = DescriptionCache(tmp_path / "c.sqlite3", clock=lambda: now[0])
+    cache.put(described(), "fp")
+    now[0] = 200.0
+    cache.put(described(sha256="cd" * 32), "fp")
+    now[0] = 300.0
+    peeked = cache.peek("ab" * 32, "fp")
+    assert peeked is not None and peeked.summary.startswith("A dialog box")
+    assert cache.peek("ab" * 32, "other") is None
+    cache.max_bytes = cache.stats().bytes - 1  # room for one: the least recently used goes
+    cache.put(described(sha256="cd" * 32), "fp")
+    assert cache.peek("ab" * 32, "fp") is None and cache.peek("cd" * 32, "fp") is not None
+
+
+def test_search_hits_carry_the_pictures_content_hash(tmp_path: Path) -> None:
+    cache = DescriptionCache(tmp_path / "c.sqlite3")
+    cache.put(described(image="a/dialog.png", sha256="ef" * 32), "fp")
+    assert [hit.sha256 for hit in cache.search("dialog")] == ["ef" * 32]

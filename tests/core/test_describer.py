@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.desktop import DESCRIPTION
 from helpers.render import render_dialog
 from helpers.results import described
+from helpers.scripted import ScriptedWriter
 from lookaloud.core.cache import DescriptionCache, file_sha256
 from lookaloud.core.describer import Describer
 from lookaloud.core.events import Event, ResultEvent, SentenceEvent
@@ -49,3 +51,15 @@ def test_without_a_cache_every_call_runs(tmp_path: Path) -> None:
     image = render_blank(tmp_path / "blank.png")
     describer = Describer(Pipeline(Models(None, None, None), PipelineConfig()), None, "fp")
     assert not describer.describe(image).cached and not describer.describe(image).cached
+
+
+def test_fresh_describes_again_and_keeps_the_new_description(tmp_path: Path) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    cache = DescriptionCache(tmp_path / "c.sqlite3")
+    cache.put(described(sha256=file_sha256(image), description="An old description."), "fp")
+    writer = ModelSlot(lambda: ScriptedWriter([DESCRIPTION]))
+    describer = Describer(Pipeline(Models(None, None, writer), PipelineConfig()), cache, "fp")
+    result = describer.describe(image, fresh=True)
+    assert not result.cached and result.description != "An old description."
+    stored = cache.peek(file_sha256(image), "fp")
+    assert stored is not None and stored.description == result.description

@@ -275,7 +275,7 @@ def test_with_overrides_refuses_unknown_names_with_a_suggestion() -> None:
 def test_the_schema_describes_every_setting_once() -> None:
     specs = list(setting_specs())
 
-    assert len(specs) == 14
+    assert len(specs) == 33
     assert len({spec.key for spec in specs}) == len(specs)  # short names are unambiguous
     assert all(spec.rule.description.endswith(".") for spec in specs)
     assert {spec.section for spec in specs} == {
@@ -284,4 +284,27 @@ def test_the_schema_describes_every_setting_once() -> None:
         "pipeline",
         "speech",
         "logging",
+        "hotkeys",
+        "desktop",
+        "remote",
     }
+
+
+@pytest.mark.parametrize("value", ["Ctrl+Alt+D", "Ctrl+Shift+F12", "Meta+Alt+Ctrl+Shift+7", ""])
+def test_hotkeys_accept_key_combinations_or_nothing(value: str) -> None:
+    assert with_overrides(Settings(), describe_screen=value).hotkeys.describe_screen == value
+
+
+@pytest.mark.parametrize("value", ["ctrl+alt+d", "D", "Ctrl+Alt+", "Ctrl+Alt+DD", "Ctrl+Alt+F13"])
+def test_hotkeys_refuse_what_is_not_a_key_combination(value: str) -> None:
+    with pytest.raises(SettingsError, match="a key combination such as Ctrl"):
+        with_overrides(Settings(), describe_screen=value)
+
+
+def test_a_broken_hotkey_in_the_file_is_reset_alone(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[hotkeys]\nstop_speech = "Ctrl+Alt+Escape"\nrepeat_last = "Ctrl+Alt+Q"\n')
+    loaded = load_settings(path, env={})
+    assert loaded.settings.hotkeys.stop_speech == "Ctrl+Alt+S"
+    assert loaded.settings.hotkeys.repeat_last == "Ctrl+Alt+Q"
+    assert "stop_speech" in loaded.notices[0]

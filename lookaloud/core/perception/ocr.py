@@ -15,6 +15,7 @@ from PIL import Image
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.facts import Box, TextLine
 from lookaloud.core.images import downscale
+from lookaloud.core.memory import return_free_memory
 from lookaloud.core.perception.reading_order import sort_reading_order
 
 DEFAULT_MAX_SIDE = 2000
@@ -88,6 +89,9 @@ class RapidOcrReader:
         small = downscale(rgb, self._max_side)
         scale = rgb.width / small.width
         lines = _to_text_lines(self._run_engine(small), scale)
+        # The engine's working set (about 400 MB for a 1280×800 screenshot) is free again now;
+        # give it back, or the app stays that much bigger between descriptions.
+        return_free_memory()
         kept = [line for line in lines if line.text and line.confidence >= self._min_confidence]
         return sort_reading_order(kept)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
+
+from PIL import Image
 
 from lookaloud.core.cancel import CancelToken
 
@@ -12,9 +15,29 @@ Role = Literal["system", "user", "assistant"]
 
 
 @dataclass(frozen=True)
+class ImagePart:
+    """An encoded picture sent along with a message to a writer that can see images."""
+
+    data: bytes
+    mime_type: str  # "image/png" or "image/jpeg"
+    width: int
+    height: int
+
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def __repr__(self) -> str:
+        # Keeps megabytes of image bytes out of logs and test failure messages.
+        return f"ImagePart({self.mime_type}, {self.width}x{self.height}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
 class ChatMessage:
+    """One chat turn; ``images`` go before the text, and only writers that see images use them."""
+
     role: Role
     content: str
+    images: tuple[ImagePart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,3 +72,12 @@ class Writer(Protocol):
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
     ) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class ImageWriter(Protocol):
+    """A writer that is sent the image itself (a vision-language model), not only the facts."""
+
+    def prepare_image(self, image: Image.Image) -> ImagePart:
+        """The picture as this writer wants to send it: scaled down and encoded."""
+        ...

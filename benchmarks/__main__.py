@@ -1,0 +1,123 @@
+"""``python -m benchmarks [--json] [--quick] …``: build the models, measure both paths, report.
+
+Without ``--caption-model``/``--writer-model`` it builds randomly initialised BLIP-base and
+Qwen3-0.6B (``--quick``: tiny ones) into a cache folder on first use and scripts their tokens
+(see :mod:`benchmarks.script`); with them it measures real checkpoints as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.app_ready import measure_app_ready
+from benchmarks.machine import machine_info
+from benchmarks.report import ratios, table
+
+ROOT = Path(__file__).resolve().parent.parent
+PATHS = ("baseline", "product")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    began = time.perf_counter()
+    blip, qwen, scripted = _models(args)
+    report: dict[str, Any] = {"machine": machine_info(), "sizes": _sizes_name(args)}
+    for path in args.paths:
+        report[path] = _run_worker(path, blip, qwen, scripted, args)
+    report["ratios"] = ratios(report.get("baseline"), report.get("product"))
+    report["app_ready_s"], report["app_ready_note"] = measure_app_ready(blip, qwen)
+    report["cached_ms"] = (report.get("product") or {}).get("cached_ms")
+    report["machine"]["load_after"] = os.getloadavg()
+    report["benchmark_s"] = round(time.perf_counter() - began, 1)
+    print(json.dumps(report, indent=2) if args.json else table(report))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Lookaloud's speed benchmark."
+    )
+    parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    parser.add_argument("--quick", action="store_true", help="tiny models: checks, not figures")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per path (median)")
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
+    parser.add_argument("--cache-dir", type=Path, default=_default_cache())
+    parser.add_argument("--caption-model", help="a real BLIP checkpoint (hub id or folder)")
+    parser.add_argument("--writer-model", help="a real Qwen3 checkpoint (hub id or folder)")
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=0.1,
+        help="before each run, wait until other processes use less than this share of the CPU",
+    )
+    parser.add_argument("--quiet-wait", type=float, default=30.0, help="…for at most this long (s)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="LEVER=VALUE",
+        help="switch a product lever back to measure what it buys, e.g. reuse_prefix=false "
+        "(levers: parallel_perception, reuse_prefix, caption_dtype, writer_dtype, "
+        "writer_attention)",
+    )
+    return parser
+
+
+def _default_cache() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("lookaloud")) / "benchmark-models"
+
+
+def _sizes_name(args: argparse.Namespace) -> str:
+    if args.caption_model or args.writer_model:
+        return "checkpoints"
+    return "quick" if args.quick else "real"
+
+
+def _models(args: argparse.Namespace) -> tuple[str, str, bool]:
+    """Folders (or hub ids) of the two models, and whether their tokens must be scripted."""
+    if args.caption_model and args.writer_model:
+        return args.caption_model, args.writer_model, False
+    if args.caption_model or args.writer_model:
+        raise SystemExit("give both --caption-model and --writer-model, or neither")
+    from benchmarks.build import build_models
+    from benchmarks.sizes import QUICK, REAL
+
+    blip, qwen = build_models(QUICK if args.quick else REAL, args.cache_dir)
+    return str(blip), str(qwen), True
+
+
+def _run_worker(
+    path: str, blip: str, qwen: str, scripted: bool, args: argparse.Namespace
+) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.worker", path, "--blip", blip, "--qwen", qwen]
+    command += ["--runs", str(args.runs), "--quiet-below", str(args.quiet_below)]
+    command += ["--quiet-wait", str(args.quiet_wait)] + (["--scripted"] if scripted else [])
+    command += [f"--set={lever}" for lever in args.set]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, check=False, env=_worker_env()
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the {path} path failed (exit {done.returncode})")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""What the figures were measured on: CPU, cores, library versions and the load at the start."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+
+def machine_info() -> dict[str, Any]:
+    import torch
+    import transformers
+
+    from lookaloud.core.writers.local import cpu_has_native_bf16
+
+    cpuinfo = _cpuinfo()
+    return {
+        "cpu": _cpu_model(cpuinfo) or platform.processor(),
+        "cores": os.cpu_count(),
+        "native_bf16": cpu_has_native_bf16(cpuinfo),
+        "memory_gb": _memory_gb(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "load_before": os.getloadavg(),
+    }
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _cpu_model(cpuinfo: str) -> str:
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return ""
+
+
+def _memory_gb() -> float | None:
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
+    return round(pages * page_size / 1024**3, 1)

@@ -1,0 +1,302 @@
+"""The two measured paths: the seed tutorials' way (baseline) and Lookaloud's own (product).
+
+Both describe the same picture from the same facts with the same prompt and produce the same
+number of tokens; both have their models loaded and warmed before the clock starts.
+
+- **baseline** — fp32 everywhere; OCR, then one BLIP call for the whole picture and its three
+  parts, then ``generate`` for the whole text; nothing is streamed, so speech could only start
+  after the last token (``first_sentence_s`` equals ``total_s``); nothing is kept between calls.
+- **product** — :class:`lookaloud.core.pipeline.Pipeline` with the real
+  :class:`BlipCaptioner`, :class:`RapidOcrReader` and :class:`LocalQwenWriter`, put together as
+  :func:`lookaloud.core.assembly.local_models` does; ``first_sentence_s`` is the moment its first
+  sentence event (what speech receives) arrives.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from PIL import Image
+from transformers import AutoModelForCausalLM, AutoProcessor, AutoTokenizer, LogitsProcessorList
+
+from benchmarks.measure import MachineLoad, RunFigures
+from benchmarks.script import ScriptRecorder, caption_recorder, writer_recorder
+from lookaloud.core.events import Event, Result, SentenceEvent
+from lookaloud.core.facts import Detail, Facts, RegionCaption, TextLine
+from lookaloud.core.images import downscale, image_kind
+from lookaloud.core.perception.captioner import BlipCaptioner
+from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
+from lookaloud.core.perception.regions import region_crops
+from lookaloud.core.pipeline import (
+    REGION_SOURCE_SIDE,
+    Models,
+    ModelSlot,
+    Pipeline,
+    PipelineConfig,
+)
+from lookaloud.core.prompts import build_messages
+from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
+
+NEW_TOKENS = 100
+CAPTION_TOKENS = 30  # what the pipeline asks BLIP for
+DETAIL = Detail.STANDARD
+
+
+@dataclass(frozen=True)
+class ModelFolders:
+    blip: str
+    qwen: str
+    scripted: bool  # random weights: script the tokens (see benchmarks.script)
+
+
+class DescribePath(Protocol):
+    def warm_up(self) -> None: ...
+
+    def run(self) -> RunFigures: ...
+
+
+def _writer_figures(recorder: ScriptRecorder, figures: RunFigures) -> None:
+    """Prefill time and decode speed from the stamps of the writer's last generate call."""
+    if not recorder.calls:
+        return
+    started, processor = recorder.calls[-1]
+    stamps = processor.stamps
+    figures.prefill_s = stamps[0] - started
+    figures.new_tokens = len(stamps)
+    if len(stamps) > 1:
+        figures.decode_tok_s = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Product settings a lever experiment can switch back (``--set NAME=VALUE``).
+
+    The defaults are the product's own; ``None`` means "as the product chooses" (bf16 where the
+    CPU has it natively).
+    """
+
+    parallel_perception: bool = PipelineConfig.parallel_perception
+    reuse_prefix: bool = True
+    caption_dtype: str | None = None  # float32 or bfloat16
+    writer_dtype: str | None = None
+    writer_attention: str = DEFAULT_ATTENTION  # or sdpa
+
+    @classmethod
+    def parse(cls, pairs: Sequence[str]) -> Levers:
+        values: dict[str, object] = {}
+        for pair in pairs:
+            name, _, raw = pair.partition("=")
+            if name not in cls.__dataclass_fields__:
+                raise SystemExit(f"unknown lever {name!r}; known: {list(cls.__dataclass_fields__)}")
+            values[name] = _BOOLS.get(raw.lower(), raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_BOOLS = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
+
+
+def _dtype(name: str | None) -> torch.dtype | None:
+    return None if name is None else {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
+
+
+class ProductPath:
+    def __init__(self, folders: ModelFolders, image: bytes, levers: Levers = Levers()) -> None:
+        self._image = image
+        self.last_result: Result | None = None
+        self.writer_script = _writer_recorder(folders)
+        self.caption_script = _caption_recorder(folders)
+        self.captioner = BlipCaptioner(
+            folders.blip,
+            logits_processors=self.caption_script,
+            dtype=_dtype(levers.caption_dtype),
+        )
+        self.writer = LocalQwenWriter(
+            folders.qwen,
+            logits_processors=self.writer_script,
+            reuse_prefix=levers.reuse_prefix,
+            dtype=_dtype(levers.writer_dtype),
+            attention=levers.writer_attention,
+        )
+        config = replace(_config(), parallel_perception=levers.parallel_perception)
+        self.pipeline = Pipeline(self._models(), config)
+
+    def _models(self) -> Models:
+        return Models(
+            captioner=ModelSlot(lambda: self.captioner),
+            reader=ModelSlot(RapidOcrReader),
+            writer=ModelSlot(lambda: self.writer),
+        )
+
+    def warm_up(self) -> None:
+        self.captioner.load()
+        self.writer.load()
+        shared_rapidocr_engine()
+        self.run()
+
+    def run(self) -> RunFigures:
+        self.writer_script.reset()
+        first: list[float] = []
+        load = MachineLoad()
+        load.start()
+        began = time.perf_counter()
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, SentenceEvent) and not first:
+                first.append(time.perf_counter())
+
+        result = self.pipeline.run(self._image, name="benchmark.png", on_event=on_event)
+        figures = RunFigures(total_s=time.perf_counter() - began)
+        figures.others_cpu_share = load.stop()
+        figures.first_sentence_s = first[0] - began if first else figures.total_s
+        figures.caption_s = result.timings_ms.get("caption", 0) / 1000
+        figures.ocr_s = result.timings_ms.get("ocr", 0) / 1000
+        figures.prompt_tokens = self._prompt_tokens(result.facts)
+        _writer_figures(self.writer_script, figures)
+        figures.notes = _result_notes(result)
+        self.last_result = result
+        return figures
+
+    def _prompt_tokens(self, facts: Facts | None) -> int:
+        if facts is None:
+            return 0
+        prompt = self.writer.build_prompt(build_messages(facts, "en", DETAIL, simple=False))
+        return len(self.writer.load().tokenizer(prompt)["input_ids"])
+
+
+def _result_notes(result: Result) -> list[str]:
+    notes = []
+    if not result.ok or result.fallback or result.attempts != 1:
+        notes.append(
+            f"not one clean attempt: ok={result.ok} fallback={result.fallback} "
+            f"attempts={result.attempts} rejected={list(result.rejected)}"
+        )
+    return notes
+
+
+def _config() -> PipelineConfig:
+    # One attempt is what is measured; quality checks still run (and cost their time), but the
+    # random captioner's words would lower the coverage score and trigger retries by chance.
+    return PipelineConfig(
+        lang="en", detail=DETAIL, max_new_tokens=NEW_TOKENS, min_quality=0.0, seed=0
+    )
+
+
+class BaselinePath:
+    """The tutorials' way, written out in full: load, call each model in turn, decode at the end."""
+
+    def __init__(self, folders: ModelFolders, image: bytes) -> None:
+        self._image = image
+        self._folders = folders
+        self.writer_script = _writer_recorder(folders)
+        self.caption_script = _caption_recorder(folders)
+
+    def warm_up(self) -> None:
+        torch_dtype = torch.float32
+        self._processor = AutoProcessor.from_pretrained(self._folders.blip)  # type: ignore[no-untyped-call]
+        self._blip = _blip_model(self._folders.blip, torch_dtype)
+        self._tokenizer = AutoTokenizer.from_pretrained(self._folders.qwen)
+        self._qwen: Any = AutoModelForCausalLM.from_pretrained(
+            self._folders.qwen, dtype=torch_dtype
+        )
+        self._ocr = shared_rapidocr_engine()
+        self.run()
+
+    def run(self) -> RunFigures:
+        self.writer_script.reset()
+        load = MachineLoad()
+        load.start()
+        began = time.perf_counter()
+        image = Image.open(io.BytesIO(self._image)).convert("RGB")
+        figures = RunFigures()
+        lines = self._ocr_lines(image, figures)
+        caption, regions = self._captions(image, figures)
+        facts = Facts(image.width, image.height, image_kind(image), caption, regions, tuple(lines))
+        self._write(facts, figures)
+        figures.total_s = figures.first_sentence_s = time.perf_counter() - began
+        figures.others_cpu_share = load.stop()
+        _writer_figures(self.writer_script, figures)
+        return figures
+
+    def _ocr_lines(self, image: Image.Image, figures: RunFigures) -> list[TextLine]:
+        began = time.perf_counter()
+        raw, _ = self._ocr(np.asarray(image))
+        figures.ocr_s = time.perf_counter() - began
+        return [_text_line(item) for item in raw or []]
+
+    def _captions(
+        self, image: Image.Image, figures: RunFigures
+    ) -> tuple[str, tuple[RegionCaption, ...]]:
+        began = time.perf_counter()
+        crops = region_crops(downscale(image, REGION_SOURCE_SIDE), DETAIL)
+        inputs = self._processor(images=[image] + [crop for _, crop in crops], return_tensors="pt")
+        with torch.inference_mode():
+            tokens = self._blip.generate(
+                **inputs,
+                max_new_tokens=CAPTION_TOKENS,
+                logits_processor=LogitsProcessorList(self.caption_script()),
+            )
+        texts = self._processor.batch_decode(tokens, skip_special_tokens=True)
+        figures.caption_s = time.perf_counter() - began
+        regions = tuple(
+            RegionCaption(pos, text) for (pos, _), text in zip(crops, texts[1:], strict=True)
+        )
+        return texts[0], regions
+
+    def _write(self, facts: Facts, figures: RunFigures) -> str:
+        messages = build_messages(facts, "en", DETAIL, simple=False)
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        prompt = self._tokenizer.apply_chat_template(
+            chat, tokenize=False, add_generation_prompt=True, enable_thinking=False
+        )
+        inputs = self._tokenizer(prompt, return_tensors="pt")
+        figures.prompt_tokens = int(inputs["input_ids"].shape[1])
+        with torch.inference_mode():
+            output = self._qwen.generate(
+                **inputs,
+                max_new_tokens=NEW_TOKENS,
+                do_sample=True,
+                temperature=0.7,
+                top_p=0.8,
+                top_k=20,
+                logits_processor=LogitsProcessorList(self.writer_script()),
+            )
+        new = output[0, inputs["input_ids"].shape[1] :]
+        return str(self._tokenizer.decode(new, skip_special_tokens=True))
+
+
+def _blip_model(folder: str, dtype: torch.dtype) -> Any:
+    from transformers import BlipForConditionalGeneration
+
+    return BlipForConditionalGeneration.from_pretrained(folder, dtype=dtype)
+
+
+def _text_line(item: Any) -> TextLine:
+    from lookaloud.core.facts import Box
+
+    xs = [float(point[0]) for point in item[0]]
+    ys = [float(point[1]) for point in item[0]]
+    return TextLine(str(item[1]), Box(min(xs), min(ys), max(xs), max(ys)), float(item[2]))
+
+
+def _writer_recorder(folders: ModelFolders) -> ScriptRecorder:
+    if not folders.scripted:
+        return ScriptRecorder([], 0)
+    tokenizer = AutoTokenizer.from_pretrained(folders.qwen)
+    end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
+    return writer_recorder(lambda text: tokenizer.encode(text, add_special_tokens=False), end)
+
+
+def _caption_recorder(folders: ModelFolders) -> ScriptRecorder:
+    if not folders.scripted:
+        return ScriptRecorder([], 0)
+    processor = AutoProcessor.from_pretrained(folders.blip)  # type: ignore[no-untyped-call]
+    tokenizer = processor.tokenizer
+    return caption_recorder(
+        lambda text: tokenizer.encode(text, add_special_tokens=False), tokenizer.sep_token_id
+    )

@@ -1,0 +1,56 @@
+"""Ratios between the paths and the short human-readable table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")
+ROWS = (*TIMES, "decode_tok_s", "peak_rss_mb", "prompt_tokens", "new_tokens", "others_cpu_share")
+
+
+def ratios(baseline: dict[str, Any] | None, product: dict[str, Any] | None) -> dict[str, Any]:
+    """baseline / product for each time (above 1: the product is faster); for the decode
+    speed product / baseline, so above 1 means faster there too."""
+    if not baseline or not product:
+        return {}
+    base, prod = baseline["median"], product["median"]
+    result = {name: _ratio(base.get(name), prod.get(name)) for name in TIMES}
+    result["decode_tok_s"] = _ratio(prod.get("decode_tok_s"), base.get("decode_tok_s"))
+    return result
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    if not top or not bottom:
+        return None
+    return round(top / bottom, 2)
+
+
+def table(report: dict[str, Any]) -> str:
+    paths = [name for name in ("baseline", "product") if report.get(name)]
+    header = "".join(f"{name:>12}" for name in paths)
+    lines = [f"{'median of runs':<20}{header}{'ratio':>10}"]
+    for row in ROWS:
+        cells = "".join(f"{_cell(report[name], row):>12}" for name in paths)
+        ratio = report.get("ratios", {}).get(row)
+        lines.append(f"{row:<20}{cells}{'' if ratio is None else f'{ratio:>9}x'}")
+    app_note = report.get("app_ready_note", "")
+    lines.append(f"app_ready_s: {_fmt(report.get('app_ready_s'))}  {app_note}")
+    lines.append(f"cached_ms: {_fmt(report.get('cached_ms'))}")
+    machine = report["machine"]
+    lines.append(
+        f"machine: {machine['cpu']}, {machine['cores']} cores, load {machine['load_before']}"
+        f" -> {machine.get('load_after')}; sizes: {report.get('sizes')};"
+        f" took {report.get('benchmark_s')} s"
+    )
+    return "\n".join(lines)
+
+
+def _cell(path_report: dict[str, Any], row: str) -> str:
+    value = path_report.get(row) if row == "peak_rss_mb" else path_report["median"].get(row)
+    return _fmt(value)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,289 @@
+"""Follow-up questions about the image just described, without running perception again.
+
+A :class:`Session` keeps what the pipeline found (the facts), the description the user heard,
+and the questions and answers since. ``ask`` sends all of it to any :class:`Writer` — the local
+model or a remote server — and streams the answer sentence by sentence, checked like a
+description but with the rules that suit a short answer: no empty or punctuation-only reply,
+no leftover tags, placeholders, refusals, broken characters, wrong language, invented numbers
+or loops, and no essay. L1 errors (timeouts, 429/5xx) are retried with backoff; a rejected
+answer is retried once more literally; when nothing passes, the user hears that no reliable
+answer could be written, followed by the facts themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.checks.rules import RULES, CheckContext, Violation, check_sentence
+from lookaloud.core.checks.text import length_units
+from lookaloud.core.errors import Cancelled, WriterError
+from lookaloud.core.events import (
+    EventSink,
+    Phase,
+    PhaseEvent,
+    Result,
+    RetryEvent,
+    SentenceEvent,
+    ignore_events,
+)
+from lookaloud.core.facts import Detail, Facts
+from lookaloud.core.fallback import facts_only_description
+from lookaloud.core.prompts import facts_block, templates
+from lookaloud.core.retry import Backoff, Clock, Sleeper, is_transient, retry_after_of
+from lookaloud.core.sentences import SentenceSplitter, split_sentences
+from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart, Writer
+
+# Rules from the description checks that also make sense for a one-to-three-sentence answer;
+# "length" is left out because its limits are for descriptions (see MAX_ANSWER_WORDS).
+ANSWER_RULES = frozenset(
+    {
+        "empty",
+        "punctuation_only",
+        "leftover_tags",
+        "placeholder",
+        "refusal",
+        "garbled",
+        "wrong_language",
+        "invented_numbers",
+        "repetition",
+    }
+)
+MAX_ANSWER_WORDS = 120  # English-word equivalents; an answer longer than this is an essay
+ANSWER_TOKENS = {"en": 160, "zh": 240}
+ANSWER_TEMPERATURE = 0.3  # answers should stay literal: a low temperature keeps to the facts
+KEPT_TURNS = 4  # earlier questions sent along; small models lose the thread in long chats
+DEFAULT_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    attempts: int
+    fallback: bool = False
+    rejected: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    max_attempts: int = DEFAULT_ATTEMPTS
+    seed: int | None = None
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+class _RejectedError(Exception):
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.reason)
+        self.violation = violation
+
+
+class Session:
+    """The last image's facts, its description and the conversation about it."""
+
+    def __init__(
+        self,
+        facts: Facts,
+        description: str,
+        lang: str,
+        *,
+        options: SessionOptions | None = None,
+        clock: Clock = time.perf_counter,
+        sleeper: Sleeper | None = None,
+        images: tuple[ImagePart, ...] = (),
+    ) -> None:
+        self.facts = facts
+        self.description = description
+        self.lang = lang
+        # The picture a remote vision model was shown; it is sent again with every question.
+        self.images = images
+        self._options = options or SessionOptions()
+        self._clock = clock
+        self._sleeper = sleeper
+        self._turns: list[Turn] = []
+
+    @classmethod
+    def from_result(
+        cls, result: Result, lang: str, options: SessionOptions | None = None
+    ) -> Session | None:
+        """A session for a described image; None for a failed one (nothing to ask about)."""
+        if not result.ok or result.facts is None:
+            return None
+        return cls(result.facts, result.description, lang, options=options, images=result.images)
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        return tuple(self._turns)
+
+    def messages(self, question: str) -> list[ChatMessage]:
+        """The chat sent to the writer: the facts, the description, recent turns, the question."""
+        section = templates(self.lang).section("followup")
+        kind = templates(self.lang).section("kind")[self.facts.kind.value]
+        chat = [
+            ChatMessage("system", section["system"].strip().format(facts=self._facts_text())),
+            ChatMessage("user", section["describe"].format(kind=kind), self.images),
+            ChatMessage("assistant", self.description),
+        ]
+        for turn in self._turns[-KEPT_TURNS:]:
+            chat += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
+        return [*chat, ChatMessage("user", question)]
+
+    def ask(
+        self,
+        question: str,
+        writer: Writer | None,
+        *,
+        cancel: CancelToken | None = None,
+        on_event: EventSink = ignore_events,
+    ) -> Answer:
+        """Answers ``question``, raising only Cancelled; with no writer, the facts answer."""
+        question = question.strip()
+        if not question:
+            raise ValueError("ask() needs a question")
+        loop = _AnswerLoop(self, question, cancel or CancelToken(), on_event)
+        answer = loop.run(writer)
+        self._turns.append(Turn(question, answer.text))
+        on_event(PhaseEvent(Phase.DONE))
+        return answer
+
+    def _facts_text(self) -> str:
+        return facts_block(self.facts, self.lang)
+
+    # Read by _AnswerLoop, which belongs to this module.
+    @property
+    def options(self) -> SessionOptions:
+        return self._options
+
+    def wait(self, seconds: float, cancel: CancelToken) -> None:
+        if self._sleeper is not None:
+            self._sleeper(seconds)
+        elif cancel.wait(seconds):
+            raise Cancelled()
+
+
+class _AnswerLoop:
+    """The attempts for one question: stream, check each sentence, check the whole, retry."""
+
+    def __init__(
+        self, session: Session, question: str, cancel: CancelToken, emit: EventSink
+    ) -> None:
+        self._session = session
+        self._question = question
+        self._cancel = cancel
+        self._emit = emit
+        self._ctx = CheckContext(session.facts, session.lang, Detail.BRIEF)
+        self._rejected: list[str] = []
+        self._notices: list[str] = []
+
+    def run(self, writer: Writer | None) -> Answer:
+        if writer is None:
+            return self._fallback(0)
+        self._emit(PhaseEvent(Phase.DESCRIBING))
+        attempts = self._session.options.max_attempts
+        transient = 0
+        for number in range(1, attempts + 1):
+            try:
+                answer = self._attempt(writer, number)
+            except WriterError as exc:
+                if not is_transient(exc) or number == attempts:
+                    self._notices.append(exc.message)
+                    return self._fallback(number)
+                transient += 1
+                delay = self._session.options.backoff.delay(transient, retry_after_of(exc))
+                self._session.wait(delay, self._cancel)
+                continue
+            if answer is not None:
+                return answer
+        return self._fallback(attempts)
+
+    def _attempt(self, writer: Writer, number: int) -> Answer | None:
+        attempt_cancel = self._cancel.child()
+        sentences: list[str] = []
+        try:
+            for sentence in self._sentences(writer, number, attempt_cancel):
+                sentences.append(sentence)
+                self._emit(SentenceEvent(sentence, number))
+        except _RejectedError as rejected:
+            attempt_cancel.cancel()
+            self._cancel.raise_if_cancelled()
+            self._reject(number, rejected.violation)
+            return None
+        return self._judge(sentences, number)
+
+    def _sentences(self, writer: Writer, number: int, cancel: CancelToken) -> Iterator[str]:
+        """Checked sentences as they are completed; raises _RejectedError on the first bad one."""
+        splitter = SentenceSplitter()
+        params = self._params(number)
+        for piece in writer.stream(self._session.messages(self._question), params, cancel):
+            yield from self._checked(splitter.feed(piece))
+        yield from self._checked(splitter.flush())
+
+    def _checked(self, sentences: list[str]) -> Iterator[str]:
+        for sentence in sentences:
+            violation = check_sentence(sentence, self._ctx)
+            if violation is not None:
+                raise _RejectedError(violation)
+            yield sentence
+
+    def _params(self, number: int) -> GenerationParams:
+        seed = self._session.options.seed
+        return GenerationParams(
+            max_new_tokens=ANSWER_TOKENS.get(self._session.lang, 160),
+            temperature=ANSWER_TEMPERATURE if number == 1 else 0.0,
+            seed=None if seed is None else seed + number,
+        )
+
+    def _judge(self, sentences: list[str], number: int) -> Answer | None:
+        self._emit(PhaseEvent(Phase.CHECKING))
+        joiner = " " if self._session.lang == "en" else ""
+        text = joiner.join(sentences)
+        violation = check_answer(text, self._ctx)
+        if violation is not None:
+            self._reject(number, violation)
+            return None
+        return Answer(
+            self._question, text, number, rejected=tuple(self._rejected), notices=self._notes()
+        )
+
+    def _reject(self, number: int, violation: Violation) -> None:
+        self._rejected.append(f"{violation.rule}: {violation.reason}")
+        self._emit(RetryEvent(number, violation.rule, violation.reason))
+
+    def _fallback(self, attempts: int) -> Answer:
+        lang = self._session.lang
+        intro = templates(lang).section("followup")["fallback"]
+        facts = facts_only_description(self._session.facts, lang)
+        text = f"{intro} {facts}" if lang == "en" else f"{intro}{facts}"
+        for sentence in [intro, *split_sentences(facts)]:
+            self._emit(SentenceEvent(sentence, attempts))
+        return Answer(
+            self._question,
+            text,
+            attempts,
+            fallback=True,
+            rejected=tuple(self._rejected),
+            notices=self._notes(),
+        )
+
+    def _notes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self._notices))
+
+
+def check_answer(text: str, ctx: CheckContext) -> Violation | None:
+    """The first short-answer rule ``text`` breaks, or None when it may be given to the user."""
+    for rule in RULES:
+        if rule.name in ANSWER_RULES and (reason := rule.check(text, ctx)):
+            return Violation(rule.name, reason)
+    words = length_units(text)
+    if words > MAX_ANSWER_WORDS:
+        return Violation("length", f"the answer is far too long for a reply ({words:.0f} words)")
+    return None

@@ -1,0 +1,66 @@
+"""Reusing the key-value cache of the prompt's fixed start between descriptions.
+
+Every prompt for one language and detail level starts with the same system turn — a few hundred
+tokens of rules. Their keys and values depend on nothing else, so they are computed once and a
+copy is handed to each later ``generate`` call, which then only reads the facts of the new
+image. On two CPU cores that saves most of a second before the first word.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from transformers import DynamicCache
+
+# Few distinct system turns exist (language × detail × simple retry); each costs tens of MB.
+DEFAULT_CAPACITY = 4
+# Below this a saved prefix is not worth a copy.
+MIN_PREFIX_TOKENS = 16
+
+
+class PrefixCache:
+    """Key-value caches of prompt prefixes for one model, least recently used dropped first."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def past_for(self, model: Any, prompt_ids: Sequence[int], prefix_ids: Sequence[int]) -> Any:
+        """A private copy of the cache of ``prefix_ids`` for a prompt that starts with them.
+
+        None when the prompt does not start with the prefix (then nothing can be reused) or the
+        prefix is too short to matter. Computes the prefix's cache on first use.
+        """
+        size = len(prefix_ids)
+        if size < MIN_PREFIX_TOKENS or size >= len(prompt_ids):
+            return None
+        if list(prompt_ids[:size]) != list(prefix_ids):
+            return None
+        with self._lock:
+            cache = self._entry(model, tuple(prefix_ids))
+            return copy.deepcopy(cache)
+
+    def _entry(self, model: Any, key: tuple[int, ...]) -> Any:
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        self._entries[key] = _computed(model, key)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+        return self._entries[key]
+
+
+def _computed(model: Any, ids: tuple[int, ...]) -> DynamicCache:
+    cache = DynamicCache(config=model.config)
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([ids]), past_key_values=cache, use_cache=True)
+    return cache

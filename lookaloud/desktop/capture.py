@@ -1,0 +1,112 @@
+"""Screenshots with mss: the screen under the focus or the pointer, a window, a region.
+
+Captures are PNG bytes, as the pipeline takes them. With several monitors, "the screen" is the
+one holding the focused window's centre, else the one under the mouse pointer, else the first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mss
+import mss.tools
+
+from lookaloud.core.errors import LookaloudError
+from lookaloud.desktop.focus import Rect, focused_window
+
+log = logging.getLogger(__name__)
+
+# Compression level 1: a full-HD screenshot encodes in tens of milliseconds instead of hundreds,
+# and the file is only read once, by the pipeline.
+PNG_LEVEL = 1
+
+
+class CaptureError(LookaloudError):
+    code = "capture_error"
+
+
+@dataclass(frozen=True)
+class Capture:
+    png: bytes
+    rect: Rect
+    name: str
+
+
+def monitors() -> list[Rect]:
+    """Every monitor, in the order mss lists them (the primary first on most systems)."""
+    try:
+        with mss.MSS() as shots:
+            return [_rect(m) for m in shots.monitors[1:]]
+    except mss.ScreenShotError as exc:
+        raise CaptureError(_cannot_capture(exc)) from exc
+
+
+def grab(rect: Rect, name: str) -> Capture:
+    """The pixels of ``rect`` as a PNG."""
+    region = {"left": rect.left, "top": rect.top, "width": rect.width, "height": rect.height}
+    try:
+        with mss.MSS() as shots:
+            shot = shots.grab(region)
+    except mss.ScreenShotError as exc:
+        raise CaptureError(_cannot_capture(exc)) from exc
+    png = mss.tools.to_png(shot.rgb, shot.size, level=PNG_LEVEL)
+    assert png is not None  # to_png returns the bytes when no output file is given
+    return Capture(png, rect, name)
+
+
+def monitor_at(point: tuple[int, int] | None, screens: Sequence[Rect]) -> Rect:
+    """The monitor holding ``point``; the first one when there is no point or it is off-screen."""
+    if not screens:
+        raise CaptureError("Lookaloud found no screen to capture; check that a display is on.")
+    if point is not None:
+        for screen in screens:
+            if screen.contains(*point):
+                return screen
+    return screens[0]
+
+
+def pointer_position() -> tuple[int, int] | None:
+    """Where the mouse pointer is, through pynput (X11, Windows and macOS alike)."""
+    try:
+        from pynput.mouse import Controller
+    except ImportError:
+        return None
+    try:
+        x, y = Controller().position
+    except (OSError, RuntimeError, TypeError) as exc:  # no display, or the backend failed
+        log.info("cannot find the mouse pointer: %s", exc)
+        return None
+    return int(x), int(y)
+
+
+def current_screen() -> Rect:
+    """The monitor under the focused window, or else under the pointer."""
+    window = focused_window()
+    point = window.rect.centre if window is not None else pointer_position()
+    return monitor_at(point, monitors())
+
+
+def grab_screen() -> Capture:
+    return grab(current_screen(), "screen")
+
+
+def grab_window(rect: Rect) -> Capture:
+    """The window's pixels, cut to the screens it is on (a window may hang off the edge)."""
+    screens = monitors()
+    whole = monitor_at(rect.centre, screens)
+    visible = rect.intersected(whole) or whole
+    return grab(visible, "active window")
+
+
+def _rect(monitor: dict[str, int]) -> Rect:
+    return Rect(monitor["left"], monitor["top"], monitor["width"], monitor["height"])
+
+
+def _cannot_capture(exc: Exception) -> str:
+    log.warning("screen capture failed: %s", exc)
+    return (
+        "Lookaloud could not take a screenshot; on Linux it needs an X11 session "
+        "(or XWayland), so try describing an image file instead."
+    )

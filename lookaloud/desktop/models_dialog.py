@@ -1,0 +1,197 @@
+"""The dialog shown when models are missing: what is missing, and two ways to fix it.
+
+"Download" runs the core's ``pull_models`` on a thread of its own (network work never runs on
+the model thread or the GUI thread) with a progress bar fed by a tqdm class of ours; "Use a
+local folder" sets the model setting to a folder the user picks. Either way the new settings
+are saved and ``models_changed`` asks the app to load the models again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from tqdm import tqdm
+
+from lookaloud.core.errors import LookaloudError
+from lookaloud.core.models import ModelStatus, pull_models
+from lookaloud.core.settings import Settings, save_settings, with_overrides
+from lookaloud.desktop.announce import announce
+from lookaloud.desktop.worker import ModelProblem
+
+Puller = Callable[[Sequence[str], type[tqdm]], list[ModelStatus]]
+
+
+class DownloadReports(QObject):
+    """Signals that carry download progress from the download thread to the dialog."""
+
+    progress = Signal(int, int)  # bytes done, bytes in all (0 when not known yet)
+    finished = Signal(str)  # "" on success, else the sentence to show
+
+
+def progress_class(reports: DownloadReports) -> type[tqdm]:
+    """A tqdm class whose bars report to ``reports`` instead of printing."""
+
+    class _Reporting(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs["file"] = _Nowhere()
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            shown: bool | None = super().update(n)
+            reports.progress.emit(int(self.n), int(self.total or 0))
+            return shown
+
+    return _Reporting
+
+
+class _Nowhere:
+    """A file that swallows tqdm's text bar: the dialog shows a real progress bar instead."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def _pull(ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
+    return pull_models(ids, progress=bar)
+
+
+class MissingModelsDialog(QDialog):
+    models_changed = Signal(object)  # the saved Settings
+
+    def __init__(
+        self,
+        problems: Sequence[ModelProblem],
+        settings: Settings,
+        *,
+        settings_path: Path | None = None,
+        puller: Puller = _pull,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Lookaloud needs its models")
+        self._problems = list(problems)
+        self._settings = settings
+        self._path = settings_path
+        self._puller = puller
+        self.reports = DownloadReports(self)
+        self.reports.progress.connect(self._show_progress)
+        self.reports.finished.connect(self._downloaded)
+        self.explanation = QLabel(self._explanation())
+        self.explanation.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Download progress")
+        self.progress.hide()
+        self.download = QPushButton("&Download the models")
+        self.download.clicked.connect(self.start_download)
+        self.folder = QPushButton("Use a &local folder…")
+        self.folder.clicked.connect(self.choose_folder)
+        close = QPushButton("&Close")
+        close.clicked.connect(self.reject)
+        self._lay_out(close)
+        self.setAccessibleDescription(self.explanation.text())
+
+    def _lay_out(self, close: QPushButton) -> None:
+        buttons = QHBoxLayout()
+        for button in (self.download, self.folder, close):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explanation)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+    def _explanation(self) -> str:
+        lines = [problem.message for problem in self._problems]
+        lines.append(
+            "Until then Lookaloud reads the text it finds in pictures. Download the models "
+            "now (this needs the internet), or choose folders that already hold them."
+        )
+        return "\n\n".join(lines)
+
+    def missing_ids(self) -> list[str]:
+        models = self._settings.models
+        wanted = {"caption_model": models.caption_model, "writer_model": models.writer_model}
+        return [wanted[p.role] for p in self._problems if p.role in wanted]
+
+    # ------------------------------------------------------------ download
+
+    def start_download(self) -> None:
+        self.download.setEnabled(False)
+        self.progress.setRange(0, 0)  # busy until the first byte counts arrive
+        self.progress.show()
+        announce(self, "Downloading the models; this can take several minutes.")
+        bar = progress_class(self.reports)
+        ids = self.missing_ids()
+        threading.Thread(target=self._download, args=(ids, bar), daemon=True).start()
+
+    def _download(self, ids: list[str], bar: type[tqdm]) -> None:
+        try:
+            self._puller(ids, bar)
+        except LookaloudError as exc:
+            self.reports.finished.emit(exc.message)
+            return
+        self.reports.finished.emit("")
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * done / total))
+
+    def _downloaded(self, problem: str) -> None:
+        self.download.setEnabled(True)
+        if problem:
+            self.progress.hide()
+            self.explanation.setText(problem)
+            announce(self, problem, assertive=True)
+            return
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        announce(self, "The models are downloaded; loading them now.")
+        self.models_changed.emit(self._settings)
+        self.accept()
+
+    # ------------------------------------------------------------ local folder
+
+    def choose_folder(self) -> None:
+        chosen: dict[str, str] = {}
+        for problem in self._problems:
+            if problem.role in ("caption_model", "writer_model"):
+                folder = QFileDialog.getExistingDirectory(self, _folder_title(problem))
+                if folder:
+                    chosen[problem.role] = folder
+        if chosen:
+            self.use_folders(chosen)
+
+    def use_folders(self, chosen: dict[str, str]) -> None:
+        """Sets each model setting in ``chosen`` (role → folder), saves, and reloads."""
+        try:
+            self._settings = with_overrides(self._settings, **chosen)
+            save_settings(self._settings, self._path)
+        except LookaloudError as exc:
+            announce(self, exc.message, assertive=True)
+            self.explanation.setText(exc.message)
+            return
+        self.models_changed.emit(self._settings)
+        self.accept()
+
+
+def _folder_title(problem: ModelProblem) -> str:
+    noun = "captioning" if problem.role == "caption_model" else "writing"
+    return f"Choose the folder of the {noun} model"

@@ -1,0 +1,191 @@
+"""Speech for the desktop app: Qt's voice, "my screen reader", and the choice between them.
+
+Two backends join the core registry here, because they need Qt: ``qt`` speaks through
+QTextToSpeech (speech-dispatcher on Linux, SAPI/WinRT on Windows, AVSpeech on macOS), and
+``screen_reader`` hands every sentence to the user's own screen reader as an accessibility
+announcement, so it is spoken in their voice and reaches their braille display. The setting
+``[speech] output`` picks the voice, the screen reader, both, or neither.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop, QObject
+from PySide6.QtTextToSpeech import QTextToSpeech
+
+from lookaloud.core.errors import SpeechError
+from lookaloud.core.settings import SpeechSettings
+from lookaloud.core.speech.base import Speaker
+from lookaloud.core.speech.registry import (
+    SpeakerBackend,
+    default_backends,
+    make_speaker,
+)
+from lookaloud.core.speech.silent import SilentSpeaker
+from lookaloud.desktop.announce import announce
+
+log = logging.getLogger(__name__)
+
+# Qt's "mock" engine only pretends to speak; it is for tests, never a user's voice.
+TEST_ENGINE = "mock"
+DEFAULT_RATE = 180  # words per minute that QTextToSpeech calls a rate of 0
+
+
+class QtVoiceSpeaker:
+    """Speaks through QTextToSpeech; lives on, and must be used from, the GUI thread."""
+
+    def __init__(self, rate: int = DEFAULT_RATE, voice: str = "", *, engine: str = "") -> None:
+        self._tts = QTextToSpeech(engine) if engine else QTextToSpeech()
+        if self._tts.state() == QTextToSpeech.State.Error:
+            raise SpeechError(
+                f"Qt's voice could not start ({self._tts.errorString() or 'no speech engine'}); "
+                "install speech-dispatcher or choose another voice in the settings."
+            )
+        self._tts.setRate(_qt_rate(rate))
+        self._choose_voice(voice)
+
+    @property
+    def name(self) -> str:
+        return "qt"
+
+    @classmethod
+    def check(cls) -> bool:
+        return any(engine != TEST_ENGINE for engine in QTextToSpeech.availableEngines())
+
+    @property
+    def engine(self) -> QTextToSpeech:
+        return self._tts
+
+    def say(self, text: str) -> None:
+        if text.strip():
+            self._tts.enqueue(text.strip())
+
+    def stop(self) -> None:
+        self._tts.stop(QTextToSpeech.BoundaryHint.Immediate)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Runs the event loop until speech is done (GUI thread only); False on timeout."""
+        deadline = QDeadlineTimer(-1 if timeout is None else int(timeout * 1000))
+        while self._tts.state() in (QTextToSpeech.State.Speaking, QTextToSpeech.State.Synthesizing):
+            if deadline.hasExpired():
+                return False
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+        return True
+
+    def close(self) -> None:
+        self.stop()
+        self._tts.deleteLater()
+
+    def _choose_voice(self, wanted: str) -> None:
+        if not wanted:
+            return
+        for voice in self._tts.availableVoices():
+            if voice.name() == wanted:
+                self._tts.setVoice(voice)
+                return
+        log.warning("Qt's voice has no voice called %r; using the default", wanted)
+
+
+def _qt_rate(words_per_minute: int) -> float:
+    """QTextToSpeech's rate runs from -1 (slowest) to 1 (fastest) around a normal 0."""
+    return max(-1.0, min(1.0, (words_per_minute - DEFAULT_RATE) / DEFAULT_RATE))
+
+
+class ScreenReaderSpeaker:
+    """Sends each sentence to the user's screen reader as an accessibility announcement.
+
+    The screen reader owns the speech from then on: ``stop`` cannot silence it (the user's own
+    screen reader key does), so ``stop`` only counts the request.
+    """
+
+    def __init__(self, source: QObject) -> None:
+        self._source = source
+        self.announced: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return "screen_reader"
+
+    def say(self, text: str) -> None:
+        self.announced.append(text)
+        announce(self._source, text)
+
+    def stop(self) -> None:
+        """Nothing to stop: the text is the screen reader's now."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class CombinedSpeaker:
+    """Several speakers at once, such as the voice and the screen reader ("both")."""
+
+    def __init__(self, speakers: Sequence[Speaker]) -> None:
+        self.speakers = tuple(speakers)
+
+    @property
+    def name(self) -> str:
+        return "+".join(speaker.name for speaker in self.speakers)
+
+    def say(self, text: str) -> None:
+        for speaker in self.speakers:
+            speaker.say(text)
+
+    def stop(self) -> None:
+        for speaker in self.speakers:
+            speaker.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return all(speaker.wait(timeout) for speaker in self.speakers)
+
+    def close(self) -> None:
+        for speaker in self.speakers:
+            speaker.close()
+
+
+def announces(speaker: Speaker) -> bool:
+    """Whether ``speaker`` already hands its text to the screen reader."""
+    if isinstance(speaker, CombinedSpeaker):
+        return any(announces(part) for part in speaker.speakers)
+    return isinstance(speaker, ScreenReaderSpeaker)
+
+
+def desktop_backends() -> dict[str, SpeakerBackend]:
+    """The core backends plus Qt's voice; the built-in voice falls back to Qt's before silence."""
+    backends = default_backends()
+    backends["qt"] = SpeakerBackend(
+        name="qt",
+        label="Qt's voice",
+        check=QtVoiceSpeaker.check,
+        create=lambda options: QtVoiceSpeaker(options.rate, options.voice),
+        needs="a speech engine for Qt (on Linux: sudo apt install speech-dispatcher)",
+    )
+    backends["pyttsx3"] = dataclasses.replace(backends["pyttsx3"], fallback="qt")
+    return backends
+
+
+def make_output(settings: SpeechSettings, source: QObject) -> tuple[Speaker, str]:
+    """The speaker for ``[speech] output`` and a notice when the voice asked for is not used."""
+    if settings.output == "none":
+        return SilentSpeaker(), ""
+    reader = ScreenReaderSpeaker(source)
+    if settings.output == "screen_reader":
+        return reader, ""
+    voice, notice = _voice(settings)
+    if settings.output == "voice":
+        return voice, notice
+    return CombinedSpeaker([voice, reader]), notice
+
+
+def _voice(settings: SpeechSettings) -> tuple[Speaker, str]:
+    backend = "pyttsx3" if settings.backend == "wav" else settings.backend  # no file in the app
+    choice = make_speaker(
+        backend, rate=settings.rate, voice=settings.voice, backends=desktop_backends()
+    )
+    return choice.speaker, choice.notice

@@ -1,0 +1,123 @@
+"""The main window: commands in the menu with their keys, names for everything, tab order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from helpers.desktop import DESCRIPTION, SENTENCES
+from lookaloud.core.settings import Settings
+from lookaloud.desktop.hotkeys import bindings
+from lookaloud.desktop.window import COMMANDS, MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    shown = MainWindow(bindings(Settings().hotkeys))
+    qtbot.addWidget(shown)
+    shown.show()
+    qtbot.waitExposed(shown)
+    yield shown
+
+
+def test_every_command_is_in_the_menu_with_its_keys(window: MainWindow) -> None:
+    in_menus = {
+        action.text(): action.shortcut().toString()
+        for menu in window.menuBar().actions()
+        for action in menu.menu().actions()
+    }
+    assert len(in_menus) == len(COMMANDS)
+    assert in_menus["Describe &screen"] == "Ctrl+Alt+D"
+    assert in_menus["S&top speech"] == "Ctrl+Alt+S"
+    assert all(keys for keys in in_menus.values()), in_menus
+
+
+def test_hotkeys_from_the_settings_replace_the_defaults(window: MainWindow) -> None:
+    window.set_hotkeys({"describe_screen": "Ctrl+Shift+F9"})
+    action = window.actions_by_name["describe_screen"]
+    assert action.shortcut().toString() == "Ctrl+Shift+F9"
+    assert "(Ctrl+Shift+F9)" in window.buttons["describe_screen"].accessibleDescription()
+
+
+def test_buttons_have_names_and_descriptions(window: MainWindow) -> None:
+    for button in window.buttons.values():
+        assert button.text().replace("&", "").strip()
+        assert button.accessibleDescription().endswith((".", ")"))
+
+
+def test_fields_are_named_and_their_labels_bound(window: MainWindow) -> None:
+    buddies = {label.buddy() for label in window.findChildren(QLabel) if label.buddy()}
+    assert {window.description, window.question, window.history} <= buddies
+    assert window.description.accessibleName() == "Description"
+    assert window.history.accessibleName() == "History"
+    assert window.question.accessibleName() == "Question about the last image"
+
+
+def test_tab_walks_every_control_in_reading_order(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    window.buttons["describe_screen"].setFocus()
+    visited: list[QWidget] = []
+    for _ in range(13):
+        widget = QApplication.focusWidget()
+        assert widget is not None
+        visited.append(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    b = window.buttons
+    expected = [
+        *(b[n] for n in ("describe_screen", "describe_window", "describe_region")),
+        *(b[n] for n in ("describe_clipboard", "open_file", "open_folder")),
+        window.description,
+        window.question,
+        b["ask"],
+        *(b[n] for n in ("stop_speech", "repeat_last", "copy_description")),
+        window.history,
+    ]
+    assert visited == expected
+    assert QApplication.focusWidget() is window.buttons["describe_screen"]  # no trap: it cycles
+
+
+def test_description_is_read_only_and_walkable_line_by_line(window: MainWindow) -> None:
+    view = window.description
+    window.show_description(DESCRIPTION)
+    assert view.isReadOnly()
+    assert view.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByKeyboard
+    assert view.toPlainText().splitlines() == SENTENCES
+
+
+def test_history_enter_rereads_and_ctrl_c_copies(qtbot: QtBot, window: MainWindow) -> None:
+    window.add_history("10:00 first", "First text.", limit=2)
+    window.add_history("10:01 second", "Second text.", limit=2)
+    window.add_history("10:02 third", "Third text.", limit=2)
+    assert [window.history.item(i).text() for i in range(2)] == ["10:02 third", "10:01 second"]
+    window.history.setCurrentRow(1)
+    with qtbot.waitSignal(window.history.reread) as reread:
+        qtbot.keyClick(window.history, Qt.Key.Key_Return)
+    assert reread.args == ["Second text."]
+    with qtbot.waitSignal(window.history.copy_requested) as copied:
+        qtbot.keyClick(window.history, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert copied.args == ["Second text."]
+
+
+def test_ask_shortcut_goes_to_the_question_box(qtbot: QtBot, window: MainWindow) -> None:
+    window.actions_by_name["ask_question"].trigger()
+    assert QApplication.focusWidget() is window.question
+    window.question.setText("What colour is it?")
+    with qtbot.waitSignal(window.question_asked) as asked:
+        qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert asked.args == ["What colour is it?"]
+
+
+def test_large_fonts_grow_the_window_instead_of_cutting_text(qtbot: QtBot) -> None:
+    big = MainWindow({})
+    qtbot.addWidget(big)
+    font = big.font()
+    font.setPointSize(font.pointSize() * 3)
+    big.setFont(font)
+    big.show()
+    qtbot.waitExposed(big)
+    button = big.buttons["describe_clipboard"]
+    assert button.width() >= button.fontMetrics().horizontalAdvance("Describe clipboard image")
