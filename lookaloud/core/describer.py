@@ -49,7 +49,8 @@ class Describer:
                 return hit
         result = self.pipeline.run(image, name=str(image), cancel=cancel, on_event=on_event)
         if self.cache is not None:
-            self.cache.put(result, self.fingerprint)
+            # The absolute path, so `search` finds the file from any folder later.
+            self.cache.put(replace(result, image=str(image.resolve())), self.fingerprint)
         return result
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers.desktop import DESCRIPTION
 from helpers.render import render_dialog
 from helpers.results import described
@@ -63,3 +65,16 @@ def test_fresh_describes_again_and_keeps_the_new_description(tmp_path: Path) -> 
     assert not result.cached and result.description != "An old description."
     stored = cache.peek(file_sha256(image), "fp")
     assert stored is not None and stored.description == result.description
+
+
+def test_the_cache_remembers_the_absolute_path_for_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.render import render_blank
+
+    render_blank(tmp_path / "blank.png")
+    monkeypatch.chdir(tmp_path)
+    cache = DescriptionCache(tmp_path / "c.sqlite3")
+    describer = Describer(Pipeline(Models(None, None, None), PipelineConfig()), cache, "fp")
+    assert describer.describe(Path("blank.png")).image == "blank.png"
+    assert [hit.path for hit in cache.search("grey")] == [str(tmp_path / "blank.png")]
