@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LEVER=VALUE",
         help="switch a product lever back to measure what it buys, e.g. reuse_prefix=false "
         "(levers: parallel_perception, reuse_prefix, caption_dtype, writer_dtype, "
-        "writer_attention)",
+        "writer_attention, native_decode_matmuls)",
     )
     return parser
 

@@ -1,21 +1,29 @@
-"""The speed levers kept in the product: memory handed back, bf16 captions, eager attention."""
+"""The speed levers kept in the product: memory handed back, bf16 captions, one-token steps
+off oneDNN, the attention implementation."""
 
 from __future__ import annotations
 
 import gc
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from PIL import Image
 
+from lookaloud.core.cancel import CancelToken
 from lookaloud.core.memory import return_free_memory
 from lookaloud.core.models import HubAccess
 from lookaloud.core.perception.captioner import BlipCaptioner
+from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
 
 OFFLINE = HubAccess(offline=True, endpoint="http://127.0.0.1:9")
+MESSAGES = [
+    ChatMessage("system", "You describe images for blind readers."),
+    ChatMessage("user", "Facts: a red car on a street. Describe it."),
+]
 
 
 def resident_kb() -> int:
@@ -46,12 +54,52 @@ def test_captioner_runs_in_the_dtype_it_is_given(tiny_blip_dir: Path) -> None:
     assert len(captions) == 1 and captions[0]
 
 
-def test_writer_loads_eager_attention_by_default_and_sdpa_on_request(
-    tiny_qwen_dir: Path,
-) -> None:
-    assert DEFAULT_ATTENTION == "eager"
+def test_writer_loads_the_chosen_attention(tiny_qwen_dir: Path) -> None:
     default = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE).load()
-    sdpa = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE, attention="sdpa").load()
-    assert default.model.config._attn_implementation == "eager"
-    assert sdpa.model.config._attn_implementation == "sdpa"
-    assert default.model is not sdpa.model  # each choice is its own shared copy
+    eager = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE, attention="eager").load()
+    assert default.model.config._attn_implementation == DEFAULT_ATTENTION == "sdpa"
+    assert eager.model.config._attn_implementation == "eager"
+    assert default.model is not eager.model  # each choice is its own shared copy
+
+
+class OneDnnWatch:
+    """Notes, after each forward pass of ``model``, its input length and whether oneDNN was on."""
+
+    def __init__(self, model: Any) -> None:
+        self.steps: list[tuple[int, bool]] = []
+        self._handle = model.register_forward_hook(self._note, with_kwargs=True)
+
+    def _note(self, module: Any, args: Any, kwargs: dict[str, Any], output: Any) -> None:
+        self.steps.append((int(kwargs["input_ids"].shape[-1]), bool(torch.backends.mkldnn.enabled)))
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+def generated_steps(writer: LocalQwenWriter) -> list[tuple[int, bool]]:
+    watch = OneDnnWatch(writer.load().model)
+    try:
+        list(writer.stream(MESSAGES, GenerationParams(max_new_tokens=4, seed=3), CancelToken()))
+    finally:
+        watch.remove()
+    return watch.steps
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="needs oneDNN")
+def test_one_token_steps_of_a_bf16_writer_run_without_onednn(tiny_qwen_dir: Path) -> None:
+    writer = LocalQwenWriter(
+        str(tiny_qwen_dir), hub=OFFLINE, dtype=torch.bfloat16, reuse_prefix=False
+    )
+    steps = generated_steps(writer)
+    assert steps[0][0] > 1 and steps[0][1]  # the prompt: oneDNN
+    assert len(steps) > 1 and all(length == 1 and not on for length, on in steps[1:])
+    assert torch.backends.mkldnn.enabled  # switched back after writing
+
+
+def test_the_switch_can_be_left_off_and_leaves_fp32_alone(tiny_qwen_dir: Path) -> None:
+    off = LocalQwenWriter(
+        str(tiny_qwen_dir), hub=OFFLINE, dtype=torch.bfloat16, native_decode_matmuls=False
+    )
+    fp32 = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE, dtype=torch.float32)
+    for writer in (off, fp32):
+        assert all(on for _, on in generated_steps(writer))

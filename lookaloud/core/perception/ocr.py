@@ -88,9 +88,11 @@ class RapidOcrReader:
         rgb = image.convert("RGB")
         small = downscale(rgb, self._max_side)
         scale = rgb.width / small.width
+        # The engine needs about 400 MB for a moment on a 1280×800 screenshot, from allocator
+        # pools of its own threads: hand back what earlier stages freed first, so the two do not
+        # add up, and the engine's own memory after, so the app does not stay that big.
+        return_free_memory()
         lines = _to_text_lines(self._run_engine(small), scale)
-        # The engine's working set (about 400 MB for a 1280×800 screenshot) is free again now;
-        # give it back, or the app stays that much bigger between descriptions.
         return_free_memory()
         kept = [line for line in lines if line.text and line.confidence >= self._min_confidence]
         return sort_reading_order(kept)
