@@ -90,6 +90,9 @@ class LocalQwenWriter:
         self._reuse_prefix = reuse_prefix
         self._attention = attention
         self._native_decode = native_decode_matmuls
+        # Resolving the model looks through folders and the hub cache: do it once, not on
+        # every prompt of every attempt.
+        self._loaded: LoadedWriterModel | None = None
 
     @property
     def backend(self) -> str:
@@ -101,9 +104,11 @@ class LocalQwenWriter:
 
     def load(self) -> LoadedWriterModel:
         """Find and load the model (once per process); raises ModelMissing or ModelLoadFailed."""
-        folder = resolve_model(self._model_name, WRITING, self._hub)
-        dtype = preferred_dtype() if self._dtype is None else self._dtype
-        return _shared_model(folder, (dtype, self._attention), self._model_name)
+        if self._loaded is None:
+            folder = resolve_model(self._model_name, WRITING, self._hub)
+            dtype = preferred_dtype() if self._dtype is None else self._dtype
+            self._loaded = _shared_model(folder, (dtype, self._attention), self._model_name)
+        return self._loaded
 
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
         """The exact text the model is given: the chat template with thinking switched off."""
