@@ -85,7 +85,7 @@ class Levers:
     reuse_prefix: bool = True
     caption_dtype: str | None = None  # float32 or bfloat16
     writer_dtype: str | None = None
-    writer_attention: str = DEFAULT_ATTENTION  # sdpa or eager
+    writer_attention: str = DEFAULT_ATTENTION  # or transformers' own "sdpa" or "eager"
     native_decode_matmuls: bool = True
 
     @classmethod

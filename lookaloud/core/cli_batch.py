@@ -92,4 +92,3 @@ def _summary_sentence(summary: BatchSummary, already: int, out: Path | None) -> 
 
 def _tell(text: str) -> None:
     print(f"lookaloud: {text}", file=sys.stderr, flush=True)
-

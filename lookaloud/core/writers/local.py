@@ -22,7 +22,6 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     LogitsProcessor,
-    LogitsProcessorList,
     StoppingCriteria,
     StoppingCriteriaList,
     TextIteratorStreamer,
@@ -34,8 +33,10 @@ from lookaloud.core.dtypes import preferred_dtype
 from lookaloud.core.errors import ModelLoadFailed, WriterError
 from lookaloud.core.models import WRITING, HubAccess, quiet_transformers, resolve_model
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
+from lookaloud.core.writers.decode import GROUPED_ATTENTION, GrowingCache, supports_growing_cache
 from lookaloud.core.writers.matmuls import single_token_steps_without_onednn
 from lookaloud.core.writers.prefix_cache import PrefixCache
+from lookaloud.core.writers.sampling import generation_options
 from lookaloud.core.writers.tags import ThinkTagFilter
 
 # After a cancel the model stops within one token; this only bounds waiting for a stuck thread.
@@ -53,9 +54,9 @@ class LoadedWriterModel:
     prefix_cache: PrefixCache = field(default_factory=PrefixCache, compare=False)
 
 
-# With one-token steps off oneDNN (see .matmuls), SDPA decoded a 700-token prompt's answer at
-# 9.5–10.2 tokens/s on two cores against 8.1–9.4 for plain "eager" attention (bf16 Qwen3-0.6B).
-DEFAULT_ATTENTION = "sdpa"
+# transformers' "sdpa" for prompts, and one read of each key-value head per new token (see
+# .decode): a 700-token context's decoding step went from about 91 ms to 62 ms on two cores.
+DEFAULT_ATTENTION = GROUPED_ATTENTION
 
 # Makes the extra logits processors of one generate call (see LocalQwenWriter).
 LogitsProcessorFactory = Callable[[], Sequence[LogitsProcessor]]
@@ -152,19 +153,6 @@ class LocalQwenWriter:
             run.stop()
 
 
-def generation_options(params: GenerationParams, pad_token_id: int | None) -> dict[str, Any]:
-    """``generate`` keyword arguments for ``params``; a temperature of 0 means greedy decoding."""
-    options: dict[str, Any] = {
-        "max_new_tokens": params.max_new_tokens,
-        "repetition_penalty": params.repetition_penalty,
-        "pad_token_id": pad_token_id,
-    }
-    if params.temperature <= 0:
-        return {**options, "do_sample": False}
-    sampling = {"temperature": params.temperature, "top_p": params.top_p, "top_k": params.top_k}
-    return {**options, "do_sample": True, **sampling}
-
-
 class _CancelCriterion(StoppingCriteria):
     """Stops generation once the user cancels or the reader has gone away."""
 
@@ -208,6 +196,7 @@ class _GenerationRun:
         self._prefix_ids: list[int] = (
             loaded.tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
         )
+        self._max_new_tokens = params.max_new_tokens
         self._error: Exception | None = None
         self._thread = threading.Thread(target=self._generate, name="local-writer", daemon=True)
 
@@ -238,12 +227,14 @@ class _GenerationRun:
         tokenizer = self._loaded.tokenizer
         inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         criteria = StoppingCriteriaList([_CancelCriterion(self._cancel, self._abandoned)])
+        options = generation_options(params, tokenizer.pad_token_id)
+        # The benchmark's scripted tokens must come after the draw, so they have the last word.
+        options["logits_processor"].extend(self._extra_processors)
         return {
             **inputs,
-            **generation_options(params, tokenizer.pad_token_id),
+            **options,
             "streamer": self._streamer,
             "stopping_criteria": criteria,
-            "logits_processor": LogitsProcessorList(self._extra_processors),
         }
 
     def _generate(self) -> None:
@@ -251,7 +242,7 @@ class _GenerationRun:
             if self._seed is not None:
                 torch.manual_seed(self._seed)
             with torch.inference_mode(), self._matmuls():
-                self._loaded.model.generate(**self._kwargs, **self._reused_prefix())
+                self._loaded.model.generate(**self._kwargs, **self._cache())
         # Any failure must cross to the reading thread, which re-raises it as a WriterError.
         except Exception as exc:  # noqa: BLE001
             self._error = exc
@@ -262,13 +253,20 @@ class _GenerationRun:
         model = self._loaded.model
         return single_token_steps_without_onednn(model) if self._native_decode else nullcontext()
 
-    def _reused_prefix(self) -> dict[str, Any]:
-        """``past_key_values`` holding the system turn's cache, when there is one to reuse."""
-        if not self._prefix_ids:
-            return {}
-        prompt_ids = self._kwargs["input_ids"][0].tolist()
-        past = self._loaded.prefix_cache.past_for(self._loaded.model, prompt_ids, self._prefix_ids)
+    def _cache(self) -> dict[str, Any]:
+        """``past_key_values`` to start from: the system turn's cache when there is one to reuse,
+        else an empty growing cache where the model allows one (see .decode)."""
+        model = self._loaded.model
+        past = self._reused_prefix() if self._prefix_ids else None
+        if past is None and supports_growing_cache(model.config):
+            past = GrowingCache()
         return {} if past is None else {"past_key_values": past}
+
+    def _reused_prefix(self) -> Any:
+        prompt_ids = self._kwargs["input_ids"][0].tolist()
+        room = len(prompt_ids) - len(self._prefix_ids) + self._max_new_tokens
+        cache = self._loaded.prefix_cache
+        return cache.past_for(self._loaded.model, prompt_ids, self._prefix_ids, room)
 
 
 def _without_tags(pieces: Iterable[str]) -> Iterator[str]:

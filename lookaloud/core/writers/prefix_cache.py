@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from transformers import DynamicCache
 
+from lookaloud.core.writers.decode import GrowingCache, supports_growing_cache
+
 # Few distinct system turns exist (language × detail × simple retry); each costs tens of MB.
 DEFAULT_CAPACITY = 4
 # Below this a saved prefix is not worth a copy.
@@ -34,11 +36,15 @@ class PrefixCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def past_for(self, model: Any, prompt_ids: Sequence[int], prefix_ids: Sequence[int]) -> Any:
+    def past_for(
+        self, model: Any, prompt_ids: Sequence[int], prefix_ids: Sequence[int], room: int = 0
+    ) -> Any:
         """A private copy of the cache of ``prefix_ids`` for a prompt that starts with them.
 
         None when the prompt does not start with the prefix (then nothing can be reused) or the
-        prefix is too short to matter. Computes the prefix's cache on first use.
+        prefix is too short to matter. Computes the prefix's cache on first use. ``room`` is how
+        many positions the caller will add (the rest of the prompt and the answer): the copy is
+        a :class:`GrowingCache` with that much space, where the model allows one.
         """
         size = len(prefix_ids)
         if size < MIN_PREFIX_TOKENS or size >= len(prompt_ids):
@@ -47,7 +53,9 @@ class PrefixCache:
             return None
         with self._lock:
             cache = self._entry(model, tuple(prefix_ids))
-            return copy.deepcopy(cache)
+            if not supports_growing_cache(model.config):
+                return copy.deepcopy(cache)
+            return GrowingCache.seeded(((layer.keys, layer.values) for layer in cache.layers), room)
 
     def _entry(self, model: Any, key: tuple[int, ...]) -> Any:
         if key in self._entries:

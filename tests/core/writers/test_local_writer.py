@@ -99,7 +99,7 @@ def test_abandoned_stream_stops_the_model(writer: LocalQwenWriter) -> None:
 
 def test_failure_inside_generate_reaches_the_reader(writer: LocalQwenWriter) -> None:
     with pytest.raises(WriterError, match="failed while writing") as caught:
-        write(writer, GenerationParams(max_new_tokens=5, top_k=-3))
+        write(writer, GenerationParams(max_new_tokens=5, repetition_penalty=-1.0))
     assert isinstance(caught.value.__cause__, ValueError)
     assert not writer_threads()
 
