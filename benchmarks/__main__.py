@@ -32,12 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.paths:
         report[path] = _run_worker(path, blip, qwen, scripted, args)
     report["ratios"] = ratios(report.get("baseline"), report.get("product"))
+    report["decode_ceiling_tok_s"] = decode_ceiling(report)
     report["app_ready_s"], report["app_ready_note"] = measure_app_ready(blip, qwen)
     report["cached_ms"] = (report.get("product") or {}).get("cached_ms")
     report["machine"]["load_after"] = os.getloadavg()
     report["benchmark_s"] = round(time.perf_counter() - began, 1)
     print(json.dumps(report, indent=2) if args.json else table(report))
     return 0
+
+
+def decode_ceiling(report: dict[str, Any]) -> float | None:
+    """Tokens per second if a step did nothing but read the writer's weights at full speed."""
+    weights = (report.get("product") or {}).get("writer_weights_gb")
+    bandwidth = report["machine"].get("read_gb_s")
+    return round(bandwidth / weights, 1) if weights and bandwidth else None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,23 @@ def machine_info() -> dict[str, Any]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "torch_threads": torch.get_num_threads(),
+        "read_gb_s": read_bandwidth_gb_s(),
         "load_before": os.getloadavg(),
     }
+
+
+def read_bandwidth_gb_s(megabytes: int = 256, repeats: int = 5) -> float:
+    """How fast PyTorch's threads read memory here (best of ``repeats`` sums over a buffer far
+    larger than the CPU caches). Decoding reads every weight once per token, so this bounds it."""
+    import torch
+
+    words = torch.ones(megabytes * 1024 * 1024 // 8, dtype=torch.int64)
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        words.sum()
+        best = min(best, time.perf_counter() - began)
+    return round(words.numel() * 8 / best / 1e9, 1)
 
 
 def _cpuinfo() -> str:

@@ -36,6 +36,11 @@ def table(report: dict[str, Any]) -> str:
     app_note = report.get("app_ready_note", "")
     lines.append(f"app_ready_s: {_fmt(report.get('app_ready_s'))}  {app_note}")
     lines.append(f"cached_ms: {_fmt(report.get('cached_ms'))}")
+    lines.append(
+        f"decode ceiling: {_fmt(report.get('decode_ceiling_tok_s'))} tokens/s "
+        f"(memory read {_fmt(report['machine'].get('read_gb_s'))} GB/s, writer weights "
+        f"{_fmt((report.get('product') or {}).get('writer_weights_gb'))} GB per token)"
+    )
     machine = report["machine"]
     lines.append(
         f"machine: {machine['cpu']}, {machine['cores']} cores, load {machine['load_before']}"

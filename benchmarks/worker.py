@@ -73,7 +73,15 @@ def measure(
     }
     if isinstance(path, ProductPath):
         report["cached_ms"] = cached_ms(path, runs)
+        report["writer_weights_gb"] = weights_gb(path.writer.load().model)
     return report
+
+
+def weights_gb(model: Any) -> float:
+    """What one decoding step reads: every weight once (a tied embedding counts once, as the
+    output layer reads all of it)."""
+    total: int = sum(p.numel() * p.element_size() for p in model.parameters())
+    return round(total / 1e9, 3)
 
 
 _MEDIAN_FIELDS = (

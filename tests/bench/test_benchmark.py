@@ -53,6 +53,14 @@ def test_baseline_speaks_only_at_the_end_and_product_streams(quick_report: dict)
     assert product_run["first_sentence_s"] < product_run["total_s"]
 
 
+def test_decode_ceiling_is_bandwidth_over_weights(quick_report: dict) -> None:
+    bandwidth = quick_report["machine"]["read_gb_s"]
+    weights = quick_report["product"]["writer_weights_gb"]
+    assert bandwidth > 0.5 and 0 < weights < 0.5  # tiny models weigh far below a gigabyte
+    assert quick_report["decode_ceiling_tok_s"] == round(bandwidth / weights, 1)
+    assert "decode ceiling" in table(quick_report)
+
+
 def test_cached_answer_is_measured_and_fast(quick_report: dict) -> None:
     assert quick_report["cached_ms"] is not None
     assert 0 < quick_report["cached_ms"] < 1000
