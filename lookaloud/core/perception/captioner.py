@@ -22,6 +22,7 @@ from transformers import (
     LogitsProcessorList,
 )
 
+from lookaloud.core.compute import compute_thread
 from lookaloud.core.dtypes import preferred_dtype
 from lookaloud.core.errors import ModelLoadFailed, PerceptionError
 from lookaloud.core.models import CAPTIONING, HubAccess, quiet_transformers, resolve_model
@@ -73,7 +74,8 @@ class BlipCaptioner:
         """Find and load the model now; raises ModelMissing or ModelLoadFailed."""
         with self._lock:
             if self._loaded is None:
-                self._loaded = self._load()
+                # Loading converts weights with PyTorch's threads: keep that on the compute thread.
+                self._loaded = compute_thread().run(self._load)
 
     def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]:
         """One caption per image, all generated in a single batched call."""
@@ -82,7 +84,9 @@ class BlipCaptioner:
         self.load()
         assert self._loaded is not None
         try:
-            tokens = self._forward(self._preprocess(images), max_new_tokens)
+            tokens = compute_thread().run(
+                lambda: self._forward(self._preprocess(images), max_new_tokens)
+            )
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
             raise PerceptionError(
                 "The captioning model failed on this image; try again, and restart Lookaloud "

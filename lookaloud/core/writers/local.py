@@ -1,16 +1,19 @@
 """The local writer: a Qwen3 model on this computer's CPU, streamed piece by piece.
 
-``generate`` runs in a worker thread and feeds a ``TextIteratorStreamer``; the caller's thread
-reads pieces from it, so the first words reach speech while the model is still writing. A
-stopping criterion polls the :class:`CancelToken`, so a cancel stops the model after its current
-token. Thinking is switched off in the chat template, and any ``<think>``/``<answer>`` tags that
-appear anyway are filtered out before the caller sees them.
+``generate`` runs on the process's compute thread (see :mod:`lookaloud.core.compute`) and feeds
+a ``TextIteratorStreamer``; the caller's thread reads pieces from it, so the first words reach
+speech while the model is still writing. A stopping criterion polls the :class:`CancelToken`, so
+a cancel stops the model after its current token. Thinking is switched off in the chat template,
+and any ``<think>``/``<answer>`` tags that appear anyway are filtered out before the caller sees
+them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,7 @@ from transformers import (
 )
 
 from lookaloud.core.cancel import CancelToken
+from lookaloud.core.compute import compute_thread
 from lookaloud.core.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
 from lookaloud.core.dtypes import preferred_dtype
 from lookaloud.core.errors import ModelLoadFailed, WriterError
@@ -108,7 +112,10 @@ class LocalQwenWriter:
         if self._loaded is None:
             folder = resolve_model(self._model_name, WRITING, self._hub)
             dtype = preferred_dtype() if self._dtype is None else self._dtype
-            self._loaded = _shared_model(folder, (dtype, self._attention), self._model_name)
+            how = (dtype, self._attention)
+            self._loaded = compute_thread().run(
+                lambda: _shared_model(folder, how, self._model_name)
+            )
         return self._loaded
 
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
@@ -198,15 +205,19 @@ class _GenerationRun:
         )
         self._max_new_tokens = params.max_new_tokens
         self._error: Exception | None = None
-        self._thread = threading.Thread(target=self._generate, name="local-writer", daemon=True)
+        self._done: Future[None] | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        self._done = compute_thread().submit(self._generate)
 
     def stop(self) -> None:
-        """Ask the model to stop (a no-op if it has finished) and wait for the thread."""
+        """Ask the model to stop (a no-op if it has finished) and wait for it."""
         self._abandoned.set()
-        self._thread.join(timeout=_JOIN_TIMEOUT_S)
+        self._wait()
+
+    def _wait(self) -> None:
+        if self._done is not None:
+            futures_wait([self._done], timeout=_JOIN_TIMEOUT_S)
 
     def pieces(self) -> Iterator[str]:
         """Decoded pieces; then raises Cancelled or WriterError if the run did not finish well."""
@@ -215,7 +226,7 @@ class _GenerationRun:
                 break
             if piece:
                 yield piece
-        self._thread.join(timeout=_JOIN_TIMEOUT_S)
+        self._wait()
         self._cancel.raise_if_cancelled()
         if self._error is not None:
             raise WriterError(
