@@ -60,6 +60,17 @@ class ModelChoice:
     backend: str = "local"  # one of BACKENDS
     remote: RemoteChoice | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelChoice:
+        """The models and the backend the settings choose (the command line can override each)."""
+        return cls(
+            settings.models.caption_model,
+            settings.models.writer_model,
+            settings.pipeline.ocr,
+            backend=settings.remote.writer,
+            remote=RemoteChoice.from_settings(settings.remote),
+        )
+
 
 def config_from_settings(settings: Settings) -> PipelineConfig:
     return PipelineConfig(
@@ -153,13 +164,14 @@ def _remote_of(choice: ModelChoice) -> RemoteChoice:
     remote = choice.remote
     if remote is None or not remote.base_url.strip():
         raise SettingsError(
-            f"The {choice.backend} backend needs the server's address; give --base-url URL or "
-            "set base_url in the [remote] section of the settings."
+            f"The {choice.backend} backend needs the server's address; set base_url in the "
+            "[remote] section of the settings, or give --base-url URL on the command line."
         )
     if not remote.model.strip():
         raise SettingsError(
-            f"The {choice.backend} backend needs the name of a model on the server; give "
-            "--model NAME (`lookaloud remote check` lists them)."
+            f"The {choice.backend} backend needs the name of a model on the server; set model "
+            "in the [remote] section of the settings, or give --model NAME on the command line "
+            "(`lookaloud remote check` lists them)."
         )
     return remote
 

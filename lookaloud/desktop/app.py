@@ -24,7 +24,7 @@ from lookaloud.core.history import History
 from lookaloud.core.logs import RequestLog
 from lookaloud.core.settings import LoadedSettings, Settings, load_settings
 from lookaloud.desktop.controller import Controller, PipelineFactory
-from lookaloud.desktop.describing import local_pipeline, open_cache
+from lookaloud.desktop.describing import open_cache, settings_pipeline
 from lookaloud.desktop.hotkeys import GlobalHotkeys, bindings
 from lookaloud.desktop.models_dialog import MissingModelsDialog
 from lookaloud.desktop.settings_dialog import SettingsDialog
@@ -42,7 +42,7 @@ class DesktopApp(QObject):
     def __init__(
         self,
         loaded: LoadedSettings,
-        pipeline_factory: PipelineFactory = local_pipeline,
+        pipeline_factory: PipelineFactory = settings_pipeline,
         hotkeys: GlobalHotkeys | None = None,
         *,
         history: History | None = None,

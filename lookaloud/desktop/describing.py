@@ -23,13 +23,14 @@ IN_MEMORY = Path(":memory:")
 
 
 def model_choice(settings: Settings) -> ModelChoice:
-    """The models the app describes with; the cache's fingerprint is made from the same."""
-    return ModelChoice(
-        settings.models.caption_model, settings.models.writer_model, settings.pipeline.ocr
-    )
+    """The models the app describes with — local, or the remote server the [remote] section
+    names; the cache's fingerprint is made from the same."""
+    return ModelChoice.from_settings(settings)
 
 
-def local_pipeline(settings: Settings) -> Pipeline:
+def settings_pipeline(settings: Settings) -> Pipeline:
+    """The pipeline the settings describe; raises SettingsError (a sentence for the user) when
+    a remote backend is chosen without a server address or model name."""
     return build_pipeline(model_choice(settings), config_from_settings(settings))
 
 

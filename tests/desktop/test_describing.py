@@ -1,0 +1,101 @@
+"""The app describes with the backend its settings choose, remote servers included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from helpers.fault_server import fault_server, stream, words
+from helpers.render import render_dialog
+from lookaloud.core.events import Result
+from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
+from lookaloud.desktop.app import DesktopApp
+from lookaloud.desktop.describing import model_choice, settings_pipeline
+from lookaloud.desktop.hotkeys import GlobalHotkeys
+
+REPLY = 'A dialog asks "Save changes?". Below it are the buttons Save, Don\'t Save and Cancel.'
+KEY_ENV = "LOOKALOUD_TEST_SERVER_KEY"
+
+
+class NoListener:
+    def __init__(self, _handlers: object) -> None:
+        """Global hotkeys are not listened for in these tests."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+
+def remote_settings(**remote: object) -> Settings:
+    changes = {f"remote.{name}": value for name, value in remote.items()}
+    return with_overrides(Settings(), backend="silent", request_log=False, **changes)
+
+
+@pytest.fixture
+def app_with(qtbot: QtBot, tmp_path: Path) -> Iterator[list[DesktopApp]]:
+    running: list[DesktopApp] = []
+    yield running
+    for app in running:
+        app.shutdown()
+
+
+def start_app(
+    qtbot: QtBot, tmp_path: Path, chosen: Settings, running: list[DesktopApp]
+) -> DesktopApp:
+    loaded = LoadedSettings(chosen, [], tmp_path / "settings.toml")
+    app = DesktopApp(loaded, settings_pipeline, GlobalHotkeys(NoListener))
+    qtbot.addWidget(app.window)
+    running.append(app)
+    return app
+
+
+def test_model_choice_follows_the_remote_section() -> None:
+    local = model_choice(Settings())
+    assert local.backend == "local"
+    chosen = model_choice(
+        remote_settings(writer="remote", base_url="http://127.0.0.1:8000/v1", model="qwen")
+    )
+    assert chosen.backend == "remote"
+    assert chosen.remote is not None
+    assert (chosen.remote.base_url, chosen.remote.model) == ("http://127.0.0.1:8000/v1", "qwen")
+
+
+def test_app_describes_through_the_remote_vision_model_the_settings_name(
+    qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "test-key-123")
+    image = render_dialog(tmp_path / "dialog.png")
+    with fault_server([stream(words(REPLY))]) as server:
+        chosen = remote_settings(
+            writer="remote-vlm", base_url=server.url, model="m", api_key_env=KEY_ENV
+        )
+        app = start_app(qtbot, tmp_path, chosen, app_with)
+        with qtbot.waitSignal(app.controller.worker.described, timeout=30_000) as described:
+            app.controller.describe_file(image)
+        requests = server.chat_requests()
+    result = described.args[0]
+    assert isinstance(result, Result)
+    assert result.written_by == "remote-vlm"
+    assert result.description == REPLY
+    assert len(requests) == 1
+    assert requests[0].headers["Authorization"] == "Bearer test-key-123"
+    content = (requests[0].body or {})["messages"][1]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_a_remote_backend_without_an_address_is_told_not_swallowed(
+    qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp]
+) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    app = start_app(qtbot, tmp_path, remote_settings(writer="remote", model="m"), app_with)
+    with qtbot.waitSignal(app.controller.worker.failed, timeout=30_000) as failed:
+        app.controller.describe_file(image)
+    message = failed.args[0]
+    assert "needs the server's address" in message
+    assert "[remote] section of the settings" in message
+    qtbot.waitUntil(lambda: "needs the server's address" in app.window.status.text(), timeout=5000)
