@@ -54,6 +54,8 @@ def generation_options(params: GenerationParams, pad_token_id: int | None) -> di
 
     With a top-k set, sampling is a :class:`TopKSampler` in ``logits_processor`` (callers that
     add processors of their own append them to that list) and ``generate`` runs greedily.
+    ``generate`` puts the processors it makes itself, the repetition penalty among them, before
+    the ones passed in, so the penalty still shapes the scores the sampler draws from.
     """
     options: dict[str, Any] = {
         "max_new_tokens": params.max_new_tokens,
