@@ -12,7 +12,7 @@ Measured on a 2-core machine with bf16 Qwen3-0.6B and a 700-token context, one s
   keys and values into a fresh allocation at every step. :class:`GrowingLayer` keeps them in a
   buffer with room to spare and hands attention a view of the filled part.
 
-Together they took the step to about 58 ms. Both are plain PyTorch and give the same numbers as
+Together they took the step to 58–62 ms. Both are plain PyTorch and give the same numbers as
 transformers' own path (tests compare the two).
 """
 

@@ -59,7 +59,7 @@ class LoadedWriterModel:
 
 
 # transformers' "sdpa" for prompts, and one read of each key-value head per new token (see
-# .decode): a 700-token context's decoding step went from about 91 ms to 62 ms on two cores.
+# .decode): a 700-token context's decoding step went from about 91 ms to 58–62 ms on two cores.
 DEFAULT_ATTENTION = GROUPED_ATTENTION
 
 # Makes the extra logits processors of one generate call (see LocalQwenWriter).
