@@ -12,14 +12,16 @@ answer could be written, followed by the facts themselves.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.checks.rules import RULES, CheckContext, Violation, check_sentence
 from lookaloud.core.checks.text import length_units
-from lookaloud.core.errors import Cancelled, WriterError
+from lookaloud.core.errors import Cancelled, LookaloudError, WriterError
 from lookaloud.core.events import (
     EventSink,
     Phase,
@@ -31,10 +33,17 @@ from lookaloud.core.events import (
 )
 from lookaloud.core.facts import Detail, Facts
 from lookaloud.core.fallback import facts_only_description
+from lookaloud.core.images import load_image
 from lookaloud.core.prompts import facts_block, templates
 from lookaloud.core.retry import Backoff, Clock, Sleeper, is_transient, retry_after_of
 from lookaloud.core.sentences import SentenceSplitter, split_sentences
-from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart, Writer
+from lookaloud.core.writers.base import (
+    ChatMessage,
+    GenerationParams,
+    ImagePart,
+    ImageWriter,
+    Writer,
+)
 
 # Rules from the description checks that also make sense for a one-to-three-sentence answer;
 # "length" is left out because its limits are for descriptions (see MAX_ANSWER_WORDS).
@@ -56,6 +65,8 @@ ANSWER_TOKENS = {"en": 160, "zh": 240}
 ANSWER_TEMPERATURE = 0.3  # answers should stay literal: a low temperature keeps to the facts
 KEPT_TURNS = 4  # earlier questions sent along; small models lose the thread in long chats
 DEFAULT_ATTEMPTS = 2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,12 +111,16 @@ class Session:
         clock: Clock = time.perf_counter,
         sleeper: Sleeper | None = None,
         images: tuple[ImagePart, ...] = (),
+        source: Path | None = None,
     ) -> None:
         self.facts = facts
         self.description = description
         self.lang = lang
         # The picture a remote vision model was shown; it is sent again with every question.
         self.images = images
+        # The file described, so a vision model asked about an answer that came from the cache
+        # (which keeps no picture) is still shown it.
+        self._source = source
         self._options = options or SessionOptions()
         self._clock = clock
         self._sleeper = sleeper
@@ -113,12 +128,26 @@ class Session:
 
     @classmethod
     def from_result(
-        cls, result: Result, lang: str, options: SessionOptions | None = None
+        cls,
+        result: Result,
+        lang: str,
+        options: SessionOptions | None = None,
+        source: Path | None = None,
     ) -> Session | None:
-        """A session for a described image; None for a failed one (nothing to ask about)."""
+        """A session for a described image; None for a failed one (nothing to ask about).
+
+        ``source`` is the file the result describes, when there is one.
+        """
         if not result.ok or result.facts is None:
             return None
-        return cls(result.facts, result.description, lang, options=options, images=result.images)
+        return cls(
+            result.facts,
+            result.description,
+            lang,
+            options=options,
+            images=result.images,
+            source=source,
+        )
 
     @property
     def turns(self) -> tuple[Turn, ...]:
@@ -149,11 +178,27 @@ class Session:
         question = question.strip()
         if not question:
             raise ValueError("ask() needs a question")
+        self._show_picture_to(writer)
         loop = _AnswerLoop(self, question, cancel or CancelToken(), on_event)
         answer = loop.run(writer)
         self._turns.append(Turn(question, answer.text))
         on_event(PhaseEvent(Phase.DONE))
         return answer
+
+    def _show_picture_to(self, writer: Writer | None) -> None:
+        """Encodes the described file for a writer that sees images, if it has not seen it.
+
+        A picture that can no longer be read is left out: the facts and the description still
+        ground the answer.
+        """
+        if self.images or self._source is None or not isinstance(writer, ImageWriter):
+            return
+        try:
+            loaded = load_image(self._source)
+        except LookaloudError as exc:
+            log.info("the picture for a follow-up question could not be read: %s", exc.message)
+            return
+        self.images = (writer.prepare_image(loaded.image),)
 
     def _facts_text(self) -> str:
         return facts_block(self.facts, self.lang)

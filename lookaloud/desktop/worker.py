@@ -82,10 +82,12 @@ class _ModelWorker(QObject):
         if task is not None:
             self.run(task)
 
-    @Slot(object)
-    def remember(self, result: Result) -> None:
-        """Follow-up questions are about the picture the user was told about last."""
-        self._session = Session.from_result(result, self.pipeline().config.lang)
+    @Slot(object, object)
+    def remember(self, result: Result, source: Path | None = None) -> None:
+        """Follow-up questions are about the picture the user was told about last (``source``
+        is its file, if it came from one)."""
+        lang = self.pipeline().config.lang
+        self._session = Session.from_result(result, lang, source=source)
 
     def run(self, task: Task) -> None:
         if task.cancel.cancelled:
@@ -206,7 +208,7 @@ class Worker(QObject):
     _wake = Signal()
     _look_up = Signal(object)
     _scan = Signal(int, object)
-    _remember = Signal(object)
+    _remember = Signal(object, object)  # the result, and its file or None
 
     def __init__(
         self,
@@ -448,8 +450,9 @@ class Worker(QObject):
 
     @Slot(int, object)
     def _on_described(self, task_id: int, result: Result) -> None:
+        source = self._current.source if self._current is not None else None
         if self._finish(task_id):
-            self._remember.emit(result)
+            self._remember.emit(result, source if isinstance(source, Path) else None)
             self.described.emit(result)
         elif (image := self._end_prefetch(task_id)) is not None:
             self.prefetched.emit(image, result)

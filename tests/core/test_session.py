@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.fault_server import fault_server, stream, words
+from helpers.render import render_dialog
 from helpers.samples import DIALOG, GOOD_EN
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.cancel import CancelToken
@@ -13,7 +15,9 @@ from lookaloud.core.errors import Cancelled, ImageNotFound, WriterError, WriterU
 from lookaloud.core.events import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
 from lookaloud.core.retry import Backoff
 from lookaloud.core.session import MAX_ANSWER_WORDS, Session, SessionOptions
+from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.local import LocalQwenWriter
+from lookaloud.core.writers.remote_vlm import RemoteVlmWriter
 
 # Distinct made-up words, so only the length rule can object to it.
 LONG_REPLY = " ".join(f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(130)) + "."
@@ -176,3 +180,33 @@ def test_the_local_model_streams_an_answer(tiny_qwen_dir: Path) -> None:
         e.text for e in events if isinstance(e, SentenceEvent) and e.attempt == answer.attempts
     ]
     assert " ".join(final) == answer.text
+
+
+def vlm_question(source: Path | None, reply: str) -> tuple[list[dict[str, object]], str]:
+    """Asks a session made from a cached answer (which keeps no picture) through a loopback
+    vision-model server; the chat the server saw and the answer's text."""
+    cached = Result(image="dialog.png", ok=True, description=GOOD_EN, facts=DIALOG, cached=True)
+    chat = Session.from_result(cached, "en", source=source)
+    assert chat is not None and chat.images == ()
+    with fault_server([stream(words(reply))]) as server:
+        answer = chat.ask(
+            "What does the right button say?", RemoteVlmWriter(Endpoint(server.url, "m"))
+        )
+        requests = server.chat_requests()
+    assert len(requests) == 1
+    return list((requests[0].body or {})["messages"]), answer.text
+
+
+def test_a_vision_model_is_shown_the_file_even_after_a_cached_answer(tmp_path: Path) -> None:
+    image = render_dialog(tmp_path / "dialog.png")
+    messages, answer = vlm_question(image, CANCEL_ANSWER)
+    assert answer == CANCEL_ANSWER
+    content = messages[1]["content"]
+    assert isinstance(content, list)
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_a_picture_gone_since_is_left_out_and_the_question_still_answered(tmp_path: Path) -> None:
+    messages, answer = vlm_question(tmp_path / "deleted.png", CANCEL_ANSWER)
+    assert answer == CANCEL_ANSWER
+    assert isinstance(messages[1]["content"], str)  # text only: no picture part

@@ -99,3 +99,30 @@ def test_a_remote_backend_without_an_address_is_told_not_swallowed(
     assert "needs the server's address" in message
     assert "[remote] section of the settings" in message
     qtbot.waitUntil(lambda: "needs the server's address" in app.window.status.text(), timeout=5000)
+
+
+def test_a_follow_up_after_a_cached_answer_still_shows_the_vision_model_the_picture(
+    qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "test-key-123")
+    image = render_dialog(tmp_path / "dialog.png")
+    answer = 'The button on the right reads "Cancel".'
+    with fault_server([stream(words(REPLY)), stream(words(answer))]) as server:
+        chosen = with_overrides(
+            remote_settings(
+                writer="remote-vlm", base_url=server.url, model="m", api_key_env=KEY_ENV
+            ),
+            description_cache=False,  # a cache of its own, in memory, for this app only
+        )
+        app = start_app(qtbot, tmp_path, chosen, app_with)
+        for _ in range(2):  # the second time, the answer comes from the cache
+            with qtbot.waitSignal(app.controller.worker.described, timeout=30_000) as described:
+                app.controller.describe_file(image)
+        assert described.args[0].cached
+        with qtbot.waitSignal(app.controller.worker.answered, timeout=30_000) as answered:
+            app.controller.ask("What does the right button say?")
+        requests = server.chat_requests()
+    assert answered.args[0].text == answer
+    assert len(requests) == 2  # one description, one answer: the cached one asked nothing
+    content = (requests[1].body or {})["messages"][1]["content"]
+    assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
