@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from helpers.desktop import NoListener
 from helpers.fault_server import fault_server, stream, words
 from helpers.render import render_dialog
 from lookaloud.core.events import Result
@@ -20,24 +21,14 @@ REPLY = 'A dialog asks "Save changes?". Below it are the buttons Save, Don\'t Sa
 KEY_ENV = "LOOKALOUD_TEST_SERVER_KEY"
 
 
-class NoListener:
-    def __init__(self, _handlers: object) -> None:
-        """Global hotkeys are not listened for in these tests."""
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def stop(self) -> None:
-        """Nothing to stop."""
-
-
 def remote_settings(**remote: object) -> Settings:
     changes = {f"remote.{name}": value for name, value in remote.items()}
     return with_overrides(Settings(), backend="silent", request_log=False, **changes)
 
 
 @pytest.fixture
-def app_with(qtbot: QtBot, tmp_path: Path) -> Iterator[list[DesktopApp]]:
+def app_with() -> Iterator[list[DesktopApp]]:
+    """The apps a test starts, shut down after it."""
     running: list[DesktopApp] = []
     yield running
     for app in running:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from helpers.browse import picture_folder, untouchable_models
-from helpers.desktop import DESCRIPTION, SENTENCES, CountingFactory
+from helpers.desktop import DESCRIPTION, SENTENCES, CountingFactory, NoListener
 from helpers.render import render_dialog
 from lookaloud.core.assembly import output_fingerprint
 from lookaloud.core.cli import build_parser
@@ -25,17 +25,6 @@ from lookaloud.desktop.describing import settings_fingerprint
 from lookaloud.desktop.hotkeys import GlobalHotkeys
 
 MakeApp = Callable[..., DesktopApp]
-
-
-class NoListener:
-    def __init__(self, _handlers: object) -> None:
-        """Global hotkeys are not listened for in these tests."""
-
-    def start(self) -> None:
-        """Nothing to start."""
-
-    def stop(self) -> None:
-        """Nothing to stop."""
 
 
 def settings(**changes: object) -> Settings:

@@ -24,6 +24,19 @@ SENTENCES = [
 ANSWER = "The buttons are at the bottom of the dialog."
 
 
+class NoListener:
+    """A hotkey listener that listens for nothing: the app without global hotkeys."""
+
+    def __init__(self, _handlers: object) -> None:
+        """Global hotkeys are not listened for in these tests."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+
 def pipeline_with(writer: Writer | None) -> Pipeline:
     """A pipeline with only a writer: no captioner, no OCR, so it runs in milliseconds."""
     slot: ModelSlot[Writer] | None = ModelSlot(lambda: writer) if writer is not None else None

@@ -109,12 +109,12 @@ class GrowingLayer(DynamicLayer):  # type: ignore[no-untyped-call]
         return self.keys, self.values
 
     def _filled_length(self) -> int:
-        """How much of the buffer ``keys`` still covers (0 if keys no longer live in it)."""
-        if self._key_buffer is None or self.keys is None or self.keys.numel() == 0:
+        """How many positions ``keys`` holds; if they no longer live in the buffer (say, they
+        were reordered), the buffer is dropped so the next one starts from them."""
+        if self.keys is None or self.keys.numel() == 0:
             return 0
-        if self.keys.data_ptr() != self._key_buffer.data_ptr():
-            self._key_buffer = self._value_buffer = None  # replaced (say, reordered): start again
-            return int(self.keys.shape[-2])
+        if self._key_buffer is None or self.keys.data_ptr() != self._key_buffer.data_ptr():
+            self._key_buffer = self._value_buffer = None
         return int(self.keys.shape[-2])
 
     def _grow(self, key: torch.Tensor, value: torch.Tensor, filled: int, needed: int) -> None:
