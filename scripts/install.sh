@@ -25,22 +25,33 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 
-# PyTorch first, CPU build: a plain "torch" from PyPI brings gigabytes of CUDA libraries.
-# Machines with a local wheel mirror (pip find-links, as on our build machines) take
-# torch==2.13.0 from it; everyone else gets the official CPU wheel index.
-if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+# Exact versions with hashes from the lock files (bash scripts/lock.sh writes them). They hold
+# every package the app (or the tests) needs, so pip resolves nothing on its own: --no-deps.
+lock=requirements/app.txt
+(( with_tests )) && lock=requirements/test.txt
+say "installing the locked libraries ($lock)"
+"${pip[@]}" --require-hashes --no-deps -r "$lock"
+
+# PyTorch, CPU build, at the version in requirements/torch.txt: a plain "torch" from PyPI brings
+# gigabytes of CUDA libraries. Machines with a local wheel folder (pip find-links, as on our
+# build machines) take it from there; everyone else from PyTorch's CPU wheel index.
+torch_pin=$(grep -v '^\s*#' requirements/torch.txt | sed '/^\s*$/d')
+torch_wanted=${torch_pin#torch==}
+torch_have=$(.venv/bin/python -c "import torch; print(torch.__version__.split('+')[0])" 2>/dev/null || true)
+if [[ "$torch_have" != "$torch_wanted" ]]; then
     pip_config=$(.venv/bin/python -m pip config list 2>/dev/null || true)
     if [[ "$pip_config" == *find-links* ]]; then
-        say "installing PyTorch 2.13.0 (CPU) from the local wheel folder"
-        "${pip[@]}" "torch==2.13.0"
+        say "installing PyTorch $torch_wanted (CPU) from the local wheel folder"
+        "${pip[@]}" --no-deps "$torch_pin"
     else
-        say "installing PyTorch (CPU build) from download.pytorch.org"
-        "${pip[@]}" torch --index-url https://download.pytorch.org/whl/cpu
+        say "installing PyTorch $torch_wanted (CPU build) from download.pytorch.org"
+        "${pip[@]}" --no-deps "$torch_pin" --index-url https://download.pytorch.org/whl/cpu
     fi
 fi
 
-target="."
-(( with_tests )) && target=".[test]"
-say "installing Lookaloud and its libraries"
-"${pip[@]}" -e "$target"
+say "installing Lookaloud itself"
+"${pip[@]}" --no-deps --no-build-isolation -e .
+# Every locked package fits every other one (and torch); a lock out of step with pyproject.toml
+# shows up here instead of as an import error later.
+.venv/bin/python -m pip check >&2
 say "done: run .venv/bin/lookaloud describe IMAGE --speak"

@@ -76,8 +76,10 @@ class Controller(QObject):
         *,
         history: History | None = None,
         cache: DescriptionCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
+        self._clock = clock  # when key presses came, to drop the same press seen twice
         self.window = window
         self.settings = settings
         self._factory = pipeline_factory
@@ -134,7 +136,7 @@ class Controller(QObject):
             self._run(name)
 
     def _duplicate(self, name: str, via: str) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         last_name, last_via, last_time = self._last_command
         self._last_command = (name, via, now)
         return name == last_name and via != last_via and now - last_time < SAME_PRESS_S

@@ -164,6 +164,42 @@ def test_check_names_the_missing_model_and_the_ones_there_are(user_env: dict[str
     )
 
 
+def test_check_of_a_server_that_lists_no_models_still_asks_the_model(
+    user_env: dict[str, str],
+) -> None:
+    # Servers that serve a model they do not list (older `transformers serve`, some proxies).
+    with fault_server([stream(words("OK"))], models=[]) as server:
+        done = check(server.url, user_env, model="qwen3-0.6b")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == "Models: none listed"
+    assert "Model qwen3-0.6b answered 'OK'" in done.stdout
+    assert server.paths() == ["GET /v1/models", "POST /v1/chat/completions"]
+
+
+def test_check_of_a_server_whose_list_fails_still_asks_the_model(
+    user_env: dict[str, str],
+) -> None:
+    broken_list = error(500, "no such folder: /root/.cache/huggingface/hub")
+    with fault_server([stream(words("OK"))], models_reply=broken_list) as server:
+        done = check(server.url, user_env, model="qwen3-0.6b")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == "Models: the server does not list them"
+    assert "Model qwen3-0.6b answered 'OK'" in done.stdout
+
+
+def test_check_of_a_server_that_lists_nothing_quotes_its_missing_model_error(
+    user_env: dict[str, str],
+) -> None:
+    refused = error(400, "The model is pinned to 'qwen3-0.6b'; qwen-huge is not served.")
+    with fault_server([refused], models=[]) as server:
+        done = check(server.url, user_env, model="qwen-huge")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "lookaloud: The server has no model named qwen-huge (it said: The model is pinned to "
+        "'qwen3-0.6b'; qwen-huge is not served); check the model's name."
+    )
+
+
 def test_check_says_when_the_address_is_not_an_openai_api(user_env: dict[str, str]) -> None:
     with fault_server([HTML_PAGE], models_reply=HTML_PAGE) as server:
         done = check(server.url, user_env)

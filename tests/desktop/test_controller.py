@@ -21,7 +21,7 @@ from helpers.desktop import (
 from helpers.render import render_dialog
 from lookaloud.core.settings import Settings
 from lookaloud.core.speech.silent import SilentSpeaker
-from lookaloud.desktop.controller import Controller
+from lookaloud.desktop.controller import SAME_PRESS_S, Controller
 from lookaloud.desktop.hotkeys import bindings
 from lookaloud.desktop.window import MainWindow
 
@@ -197,14 +197,27 @@ def test_a_copied_image_file_is_described(
 
 
 def test_the_same_key_press_seen_twice_runs_once(
-    controller: Controller, speaker: SilentSpeaker
+    qtbot: QtBot, speaker: SilentSpeaker, factory: CountingFactory
 ) -> None:
-    controller.run_command("repeat_last")
-    controller.hotkey("repeat_last")  # the global listener saw the same press
-    assert speaker.said == ["Nothing has been described yet."]
-    controller.hotkey("stop_speech")
-    controller.hotkey("repeat_last")  # a new press of the hotkey alone counts again
-    assert len(speaker.said) == 2
+    now = [100.0]
+    window = MainWindow(bindings(Settings().hotkeys))
+    qtbot.addWidget(window)
+    controller = Controller(window, Settings(), factory, speaker, clock=lambda: now[0])
+    try:
+        controller.run_command("repeat_last")
+        now[0] += SAME_PRESS_S / 2
+        controller.hotkey("repeat_last")  # the global listener saw the same press
+        assert speaker.said == ["Nothing has been described yet."]
+        controller.hotkey("stop_speech")
+        controller.hotkey("repeat_last")  # a new press of the hotkey alone counts again
+        assert len(speaker.said) == 2
+        now[0] += 10
+        controller.run_command("repeat_last")
+        now[0] += SAME_PRESS_S + 0.01
+        controller.hotkey("repeat_last")  # the same keys again, but later: a second press
+        assert len(speaker.said) == 4
+    finally:
+        controller.shutdown()
 
 
 def test_warm_up_announces_ready_or_what_is_missing(qtbot: QtBot, controller: Controller) -> None:

@@ -137,6 +137,7 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 class _Handler(BaseHTTPRequestHandler):
     owner: FaultServer
     protocol_version = "HTTP/1.1"
+    _in_flight = False  # counted in the owner's in_flight (see _leave)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests assert on recorded requests instead."""
@@ -163,17 +164,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_whole(404, '{"detail":"Not Found"}', "application/json")
             return
         reply = self.owner.next_reply(self._record(body))
+        self._in_flight = True
         try:
             self._answer(reply)
         except OSError:
             pass  # the client went away (a timeout or a cancel): that is the point of some tests
         finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        """No longer counted in flight: called before the reply's last bytes are written, as
+        a client may send its next request the moment it has them, before this thread goes
+        on (counting after the write made two allowed requests look like three)."""
+        if self._in_flight:
+            self._in_flight = False
             self.owner.finished()
 
     def _answer(self, reply: Reply) -> None:
         if reply.delay_s:
             self.owner.stopping.wait(reply.delay_s)
         if reply.body is not None:
+            self._leave()
             self._send_whole(reply.status, reply.body, reply.content_type, reply.headers)
             return
         self.send_response(reply.status)
@@ -192,6 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if number == reply.stall_after:
                 self.owner.stopping.wait(reply.stall_s)
+            if number == len(events) - 1:
+                self._leave()
             self._write_chunk(f"{event}\n\n".encode())
         self._write_chunk(b"")  # the last chunk: the body is complete
 

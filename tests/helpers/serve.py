@@ -1,9 +1,9 @@
 """``transformers serve`` as a real OpenAI-compatible server on a free loopback port.
 
-Quirks the tests rely on knowing: the model id is pinned to the folder it serves (requests for
-another name get a 400), streams end without ``data: [DONE]``, and ``GET /v1/models`` lists the
-Hugging Face download cache rather than the served folder (an empty cache folder is given, or
-it answers 500).
+Quirks the tests rely on knowing (transformers 5.24): the model id is pinned to the folder it
+serves (requests for another name get a 400), streams end without ``data: [DONE]``, and
+``GET /v1/models`` lists that folder. (Up to 5.23 it listed the Hugging Face download cache
+instead; servers that list nothing are covered by the scripted server's tests.)
 """
 
 from __future__ import annotations

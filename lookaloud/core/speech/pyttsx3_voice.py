@@ -27,6 +27,9 @@ from lookaloud.core.speech._process import end_process, spawn
 logger = logging.getLogger(__name__)
 
 CHILD_MODULE = "lookaloud.core.speech._pyttsx3_child"
+# A voice that dies before it is ready this many times in a row is given up: say() raises
+# instead of starting one process after another.
+MAX_FAILED_STARTS = 3
 
 _CANNOT_START = (
     "The built-in voice could not start ({reason}). Install espeak-ng "
@@ -71,6 +74,8 @@ class Pyttsx3Speaker:
         self._pending: set[int] = set()
         self._next_id = 0
         self._closed = False
+        # Children in a row that ended before saying they were ready; any ready child resets it.
+        self._failed_starts = 0
         self.last_error = ""
 
     @property
@@ -141,8 +146,21 @@ class Pyttsx3Speaker:
     # _read_replies and what it calls run on the reader thread of one child.
 
     def _ensure_child(self) -> _Child:
-        if self._child is None:
-            self._child = self._spawn_child()
+        """The running child, or a new one. The first start is not waited for, so the first
+        sentence is not delayed; after a child died before it was ready, each new one must
+        answer first, and after MAX_FAILED_STARTS such deaths the voice is given up."""
+        while self._child is None:
+            if self._failed_starts >= MAX_FAILED_STARTS:
+                raise SpeechError(_CANNOT_START.format(reason=self.last_error))
+            child = self._spawn_child()
+            if self._failed_starts == 0:
+                self._child = child
+            elif child.ready.wait(self._start_timeout) and not child.error:
+                self._child, self._failed_starts = child, 0
+            else:
+                self._failed_starts += 1
+                self.last_error = child.error or "it did not answer in time"
+                end_process(child.process)
         return self._child
 
     def _spawn_child(self) -> _Child:
@@ -171,10 +189,22 @@ class Pyttsx3Speaker:
                 child.send(message)
                 return
             except OSError as exc:  # BrokenPipeError: the child has gone
-                self._child = None
+                self._forget(child)
                 end_process(child.process)
                 if attempt == 1:
                     raise SpeechError(_CANNOT_START.format(reason=exc)) from exc
+
+    def _forget(self, child: _Child, was_ready: bool | None = None) -> bool:
+        """Drops ``child`` if it is still the current one (lock held), counting a failed start
+        if it never became ready; False if it was already dropped."""
+        if self._child is not child:
+            return False
+        self._child = None
+        if was_ready is None:
+            was_ready = child.ready.is_set() and not child.error
+        if not was_ready:
+            self._failed_starts += 1
+        return True
 
     def _discard(self, child: _Child) -> None:
         with self._lock:
@@ -216,12 +246,12 @@ class Pyttsx3Speaker:
 
     def _child_ended(self, child: _Child) -> None:
         """The child's output closed: it exited, crashed or was stopped."""
+        was_ready = child.ready.is_set() and not child.error
         child.error = child.error or "the voice process ended unexpectedly"
         child.ready.set()
         with self._lock:
-            if self._child is not child:
-                return  # stopped on purpose; stop() already dropped the queue
-            self._child = None
+            if not self._forget(child, was_ready):
+                return  # stopped on purpose, or already forgotten
             self._pending.clear()
             self._lock.notify_all()
         self.last_error = child.error

@@ -265,13 +265,14 @@ class _GenerationRun:
         return single_token_steps_without_onednn(model) if self._native_decode else nullcontext()
 
     def _cache(self) -> dict[str, Any]:
-        """``past_key_values`` to start from: the system turn's cache when there is one to reuse,
-        else an empty growing cache where the model allows one (see .decode)."""
+        """The ``cache`` to start from: the system turn's cache when there is one to reuse, else
+        an empty growing cache where the model allows one (see .decode). transformers 5.24
+        renamed this argument from ``past_key_values``, which goes away in 5.40."""
         model = self._loaded.model
         past = self._reused_prefix() if self._prefix_ids else None
         if past is None and supports_growing_cache(model.config):
             past = GrowingCache()
-        return {} if past is None else {"past_key_values": past}
+        return {} if past is None else {"cache": past}
 
     def _reused_prefix(self) -> Any:
         prompt_ids = self._kwargs["input_ids"][0].tolist()

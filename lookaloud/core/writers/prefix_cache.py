@@ -70,5 +70,5 @@ class PrefixCache:
 def _computed(model: Any, ids: tuple[int, ...]) -> DynamicCache:
     cache = DynamicCache(config=model.config)
     with torch.inference_mode():
-        model(input_ids=torch.tensor([ids]), past_key_values=cache, use_cache=True)
+        model(input_ids=torch.tensor([ids]), cache=cache, use_cache=True)
     return cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 import wave
 from pathlib import Path
@@ -85,6 +86,15 @@ def test_wait_times_out_while_synthesis_is_running(tmp_path: Path) -> None:
     speaker.close()
 
 
+def wait_for_espeak(speaker: WavFileSpeaker) -> subprocess.Popen[bytes]:
+    """The espeak-ng process speaking the current text, once it has started."""
+    deadline = time.monotonic() + 10
+    while (process := speaker._process) is None:
+        assert time.monotonic() < deadline, "espeak-ng never started"
+        time.sleep(0.005)
+    return process
+
+
 def test_stop_during_long_text_returns_within_200_ms_and_drops_it(tmp_path: Path) -> None:
     path = tmp_path / "out.wav"
     speaker = WavFileSpeaker(path)
@@ -93,14 +103,15 @@ def test_stop_during_long_text_returns_within_200_ms_and_drops_it(tmp_path: Path
     before = duration_seconds(path)
     speaker.say(VERY_LONG_TEXT)
     speaker.say(TWO_SENTENCES[1])
-    time.sleep(0.1)  # let espeak-ng get going on the long text
+    espeak = wait_for_espeak(speaker)
 
     started = time.monotonic()
     speaker.stop()
     elapsed = time.monotonic() - started
 
     assert elapsed < 0.2
-    assert speaker.wait(timeout=0.2)  # espeak-ng was ended, not left to finish the long text
+    assert speaker.wait(timeout=10)
+    assert espeak.returncode is not None and espeak.returncode < 0  # ended by a signal
     speaker.close()
     assert duration_seconds(path) == before  # neither the long text nor the queued sentence
 

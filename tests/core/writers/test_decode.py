@@ -156,7 +156,7 @@ def test_writer_writes_what_transformers_own_attention_writes(
     caches: list[type] = []
     model = ours.load().model
     handle = model.register_forward_pre_hook(
-        lambda _, args, kwargs: caches.append(type(kwargs["past_key_values"])), with_kwargs=True
+        lambda _, args, kwargs: caches.append(type(kwargs["cache"])), with_kwargs=True
     )
     try:
         assert written(ours) == expected

@@ -209,11 +209,11 @@ def start_other_app(session: XSession) -> int:
     return int(other.stdout.readline())
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
+        time.sleep(interval)
 
 
 def has_node(app: RunningApp, role: str, name: str) -> bool:
@@ -265,6 +265,16 @@ class Announcements:
             self.seen.append(event)
             if check(str(event["text"])):
                 return event
+
+    def all_after(self, seconds: float) -> list[str]:
+        """Every announcement so far, after also taking in what arrives within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                self.seen.append(self.events.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return [str(event["text"]) for event in self.seen]
 
     def close(self) -> None:
         end_process(self._process)  # type: ignore[arg-type]

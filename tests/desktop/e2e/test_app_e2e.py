@@ -98,8 +98,7 @@ def test_quick_repeated_hotkeys_end_in_one_description_and_no_error(
     lookaloud.focus_other_app()
     lookaloud.session.xdotool("key", "--repeat", "6", "--delay", "40", "ctrl+alt+d")
     announcements.wait_for(lambda text: text.startswith("Done"), timeout=60)
-    time.sleep(1)  # anything a cancelled description might still have said
-    texts = [str(e["text"]) for e in announcements.seen]
+    texts = announcements.all_after(1.0)  # with anything a cancelled description still said
     assert not [t for t in texts if "went wrong" in t or "could not" in t], texts
     assert len([t for t in texts if t.startswith("Done")]) == 1
     assert lookaloud.session.focused_window() == lookaloud.other_window
@@ -113,10 +112,12 @@ def test_stop_speech_hotkey_silences_the_voice_within_200_ms(
     lookaloud.session.xdotool("key", "ctrl+alt+d")
     wait_until(lambda: len(lookaloud.player_pids()) > before, 60, "the voice to start playing")
     player = lookaloud.player_pids()[-1]
-    pressed = time.monotonic()
     lookaloud.session.xdotool("key", "ctrl+alt+s")
-    wait_until(lambda: not is_running(player), 5, "the voice to stop")
-    elapsed = time.monotonic() - pressed
+    # From the moment xdotool has sent the key (its own start-up is not the app's time),
+    # checked every 5 ms so the polling itself does not eat the budget.
+    sent = time.monotonic()
+    wait_until(lambda: not is_running(player), 5, "the voice to stop", interval=0.005)
+    elapsed = time.monotonic() - sent
     print(f"speech stopped {elapsed * 1000:.0f} ms after Ctrl+Alt+S was sent")
     assert elapsed < 0.2
     assert lookaloud.session.focused_window() == lookaloud.other_window
