@@ -12,7 +12,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lookaloud.desktop.launch import launch
 
         return launch()
-    from lookaloud.core.cli import main as cli_main
+    from lookaloud.cli import main as cli_main
 
     return cli_main(args)
 

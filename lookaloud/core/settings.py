@@ -163,7 +163,7 @@ class RemoteSettings:
         "",
         "Address of the OpenAI-compatible server, such as http://localhost:8000/v1.",
         pattern=r"(https?://\S+)?",
-        pattern_hint="an address starting with http:// or https://, or empty",
+        pattern_hint="an address written in full, such as http://localhost:8000/v1, or empty",
     )
     model: str = _setting("", "Name of the model on the server.")
     api_key_env: str = _setting(

@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 from helpers.browse import picture_folder, untouchable_models
 from helpers.desktop import DESCRIPTION, SENTENCES, CountingFactory, NoListener
 from helpers.render import render_dialog
+from lookaloud.cli import build_parser
+from lookaloud.cli.common import choice_and_config
 from lookaloud.core.assembly import output_fingerprint
-from lookaloud.core.cli import build_parser
-from lookaloud.core.cli_describe import resolve_choice_and_config
 from lookaloud.core.events import Result
 from lookaloud.core.pipeline import Pipeline, PipelineConfig
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
@@ -130,7 +130,5 @@ def test_turning_the_cache_on_in_the_settings_uses_the_disk(
 def test_the_app_and_the_command_line_share_cache_entries() -> None:
     chosen = Settings()
     args = build_parser().parse_args(["describe", "picture.png"])
-    assert settings_fingerprint(chosen) == output_fingerprint(
-        *resolve_choice_and_config(chosen, args)
-    )
+    assert settings_fingerprint(chosen) == output_fingerprint(*choice_and_config(chosen, args))
     assert settings_fingerprint(chosen) != settings_fingerprint(settings(detail="detailed"))

@@ -9,32 +9,36 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from lookaloud.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    choice_and_config,
+    make_describer,
+    tell,
+    user_settings,
+)
 from lookaloud.core.batch import BatchSummary, JsonLinesOutput, find_images, run_batch
-from lookaloud.core.cli import EXIT_FAILED, EXIT_OK
-from lookaloud.core.cli_describe import make_describer, resolve_choice_and_config
 from lookaloud.core.events import Result
-from lookaloud.core.settings import load_settings
 
 
-def run_batch_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         parser.error(f"{args.folder} is not a folder; give the folder that holds the images.")
     if args.resume and args.out is None:
         parser.error("--resume needs --out FILE.jsonl, the results file to continue.")
-    loaded = load_settings()
-    for notice in loaded.notices:
-        _tell(notice)
-    choice, config = resolve_choice_and_config(loaded.settings, args)
-    describer = make_describer(choice, config, use_cache=not args.no_cache, notice=_tell)
+    choice, config = choice_and_config(user_settings(), args)
+    describer = make_describer(choice, config, use_cache=not args.no_cache, notice=tell)
     output = JsonLinesOutput(args.out, sys.stdout)
     todo, already = _images_to_do(args, output)
     output.open(append=args.resume)
-    concurrency = _concurrency(args.concurrency, describer.pipeline.models.backend)
+    # One image at a time unless asked: a batch should not load a server by surprise.
+    asked = choice.remote.concurrency if args.concurrency and choice.remote else 1
+    concurrency = _concurrency(asked, describer.pipeline.models.backend)
     try:
         summary = _run_with_progress(todo, describer.describe, output, args, concurrency)
     finally:
         output.close()
-    _tell(_summary_sentence(summary, already, args.out))
+    tell(_summary_sentence(summary, already, args.out))
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
@@ -72,7 +76,7 @@ def _run_with_progress(
 
 def _concurrency(requested: int, backend: str) -> int:
     if backend == "local" and requested > 1:
-        _tell(
+        tell(
             "The local models describe one image at a time; --concurrency applies to remote "
             "backends."
         )
@@ -88,7 +92,3 @@ def _summary_sentence(summary: BatchSummary, already: int, out: Path | None) -> 
     if already:
         parts.append(f"{already} were already done")
     return ", ".join(parts) + "."
-
-
-def _tell(text: str) -> None:
-    print(f"lookaloud: {text}", file=sys.stderr, flush=True)

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from lookaloud.core.assembly import (
-    ModelChoice,
-    build_pipeline,
-    config_from_settings,
-    output_fingerprint,
+from lookaloud.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    choice_and_config,
+    make_describer,
+    print_json_line,
 )
-from lookaloud.core.cache import DescriptionCache
+from lookaloud.core.assembly import ModelChoice
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.cli import EXIT_FAILED, EXIT_OK, print_json_line
 from lookaloud.core.describer import Describer
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.events import Event, Result, RetryEvent, SentenceEvent
-from lookaloud.core.facts import Detail
 from lookaloud.core.logs import RequestLog
 from lookaloud.core.pipeline import PipelineConfig
 from lookaloud.core.prompts import templates
@@ -82,18 +80,17 @@ class _SpeechSink:
             self.speaker.say(templates(self.lang).section("spoken")[key])
 
 
-def run_describe(args: argparse.Namespace) -> int:
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     loaded = load_settings()
     settings = loaded.settings
-    config = _config(settings, args)
+    choice, config = choice_and_config(settings, args)
     speaker = _speaker(args, settings)
     reporter = _Reporter(args.json, sys.stdout, sys.stderr, speaker, config.lang)
     for notice in loaded.notices:
         reporter.notice(notice)
-    choice = _choice(settings, args)
     describer = make_describer(choice, config, use_cache=not args.no_cache, notice=reporter.notice)
     log = _RunLog(RequestLog(), choice) if settings.logging.request_log else None
-    workers = _workers(choice, settings, args, len(args.images), reporter)
+    workers = _workers(choice, args.concurrency, len(args.images), reporter)
     try:
         if workers > 1:
             failures = _describe_in_parallel(args.images, describer, reporter, log, workers)
@@ -104,20 +101,17 @@ def run_describe(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _workers(
-    choice: ModelChoice, settings: Settings, args: argparse.Namespace, images: int, r: _Reporter
-) -> int:
-    """How many images to describe at once: 1 locally, up to --concurrency with a server."""
-    requested = args.concurrency or (
-        settings.remote.concurrency if choice.backend != "local" else 1
-    )
+def _workers(choice: ModelChoice, asked: int | None, images: int, r: _Reporter) -> int:
+    """How many images to describe at once: 1 locally, up to the concurrency with a server
+    (--concurrency, else the settings')."""
     if choice.backend == "local":
-        if requested > 1:
+        if asked is not None and asked > 1:
             r.notice(
                 "The local models describe one image at a time; --concurrency applies to the "
                 "remote backends."
             )
         return 1
+    requested = choice.remote.concurrency if choice.remote else 1
     return max(1, min(requested, images))
 
 
@@ -152,16 +146,6 @@ def _describe_in_parallel(
     return failures
 
 
-def make_describer(
-    choice: ModelChoice, config: PipelineConfig, *, use_cache: bool, notice: Callable[[str], None]
-) -> Describer:
-    """The pipeline for ``choice`` behind the description cache (unless ``use_cache`` is off)."""
-    cache = DescriptionCache() if use_cache else None
-    for text in cache.notices if cache else ():
-        notice(text)
-    return Describer(build_pipeline(choice, config), cache, output_fingerprint(choice, config))
-
-
 def _describe_all(
     images: list[Path], describer: Describer, reporter: _Reporter, log: _RunLog | None
 ) -> int:
@@ -185,37 +169,6 @@ def _describe_one(image: Path, describer: Describer, reporter: _Reporter) -> Res
         if reporter.speaker is not None:
             reporter.speaker.stop()
         raise
-
-
-def resolve_choice_and_config(
-    settings: Settings, args: argparse.Namespace
-) -> tuple[ModelChoice, PipelineConfig]:
-    """The models and pipeline settings: the settings file, overridden by command-line flags."""
-    return _choice(settings, args), _config(settings, args)
-
-
-def _config(settings: Settings, args: argparse.Namespace) -> PipelineConfig:
-    config = config_from_settings(settings)
-    return replace(
-        config,
-        lang=args.lang or config.lang,
-        detail=Detail(args.detail) if args.detail else config.detail,
-        ocr=config.ocr and not args.no_ocr,
-        max_attempts=args.max_attempts or config.max_attempts,
-        seed=args.seed,
-    )
-
-
-def _choice(settings: Settings, args: argparse.Namespace) -> ModelChoice:
-    from lookaloud.core.cli_remote import remote_choice
-
-    return ModelChoice(
-        caption_model=args.caption_model or settings.models.caption_model,
-        writer_model=args.writer_model or settings.models.writer_model,
-        ocr=settings.pipeline.ocr and not args.no_ocr,
-        backend=getattr(args, "backend", None) or settings.remote.writer,
-        remote=remote_choice(settings, args),
-    )
 
 
 def _speaker(args: argparse.Namespace, settings: Settings) -> Speaker | None:

@@ -215,7 +215,11 @@ def test_check_says_when_the_address_is_not_an_openai_api(user_env: dict[str, st
     [
         (["--backend", "remote", "--model", "m"], "needs the server's address"),
         (["--backend", "remote", "--base-url", "http://127.0.0.1:9"], "needs the name of a model"),
-        (["--backend", "remote-vlm", "--base-url", "localhost:8000", "--model", "m"], "not a web"),
+        # Checked by the settings' own rule, as the same value in the settings file would be.
+        (
+            ["--backend", "remote-vlm", "--base-url", "localhost:8000", "--model", "m"],
+            "'localhost:8000' is not a valid base_url: it should be an address written in full",
+        ),
     ],
 )
 def test_describe_with_an_incomplete_server_setting_is_a_usage_error(

@@ -1,4 +1,4 @@
-"""The ``lookaloud`` command line: describe images, manage models, read the metrics.
+"""The ``lookaloud`` command line: the parser and the dispatch to one module per command.
 
 Exit status of ``describe``: 0 when every image got a description (the facts-only fallback
 counts), 1 when any image failed (the others are still processed), 2 on usage errors, 130 when
@@ -8,19 +8,24 @@ the user pressed Ctrl+C.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
+from lookaloud.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, tell
 from lookaloud.core.errors import Cancelled, LookaloudError, SettingsError
-from lookaloud.core.settings import Settings, load_settings
 
-if TYPE_CHECKING:
-    from lookaloud.core.cache import DescriptionCache
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# The module under lookaloud.cli that runs each command; imported only when that command runs,
+# so `lookaloud stats` or `--help` never pays for what `describe` needs.
+COMMAND_MODULES = {
+    "describe": "describe",
+    "batch": "batch",
+    "models": "models",
+    "stats": "stats",
+    "cache": "cache",
+    "search": "cache",
+    "remote": "remote",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +72,7 @@ def _add_describe(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     _add_description_options(describe)
     describe.add_argument(
         "--concurrency",
-        type=_positive,
+        type=int,
         metavar="N",
         help="with a remote backend, send up to N images to the server at once",
     )
@@ -85,7 +90,7 @@ def _add_description_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--caption-model", metavar="ID_OR_DIR")
     parser.add_argument("--writer-model", metavar="ID_OR_DIR")
     parser.add_argument("--no-ocr", action="store_true", help="do not read text in the image")
-    parser.add_argument("--max-attempts", type=_attempts, metavar="N")
+    parser.add_argument("--max-attempts", type=int, metavar="N")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument(
         "--no-cache", action="store_true", help="describe again even if a description is cached"
@@ -116,21 +121,8 @@ def _add_batch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     batch.add_argument("--out", type=Path, metavar="FILE.jsonl", help="write JSON lines here")
     batch.add_argument("--sidecar", action="store_true", help="also write NAME.EXT.txt files")
     batch.add_argument("--resume", action="store_true", help="skip images already in --out")
-    batch.add_argument("--concurrency", type=_positive, default=1, metavar="N")
+    batch.add_argument("--concurrency", type=int, metavar="N")
     _add_description_options(batch)
-
-
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
-    return int(value)
-
-
-def _attempts(value: str) -> int:
-    number = int(value) if value.isdigit() else 0
-    if not 1 <= number <= 10:
-        raise argparse.ArgumentTypeError("must be a whole number from 1 to 10")
-    return number
 
 
 def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,98 +135,21 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
     try:
-        return _dispatch(parser, args)
+        module = importlib.import_module(f"lookaloud.cli.{COMMAND_MODULES[args.command]}")
+        status: int = module.run(parser, args)
+        return status
     except KeyboardInterrupt:
-        print("lookaloud: stopped.", file=sys.stderr)
+        tell("stopped.")
         return EXIT_INTERRUPTED
     except Cancelled:
         return EXIT_INTERRUPTED
     except SettingsError as exc:
-        print(f"lookaloud: {exc.message}", file=sys.stderr)
+        tell(exc.message)
         return EXIT_USAGE
     except LookaloudError as exc:
-        print(f"lookaloud: {exc.message}", file=sys.stderr)
+        tell(exc.message)
         return EXIT_FAILED
-
-
-def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if args.command == "describe":
-        from lookaloud.core.cli_describe import run_describe
-
-        return run_describe(args)
-    if args.command == "batch":
-        from lookaloud.core.cli_batch import run_batch_command
-
-        return run_batch_command(parser, args)
-    if args.command == "models":
-        return _models(args.models_command)
-    if args.command == "stats":
-        return _stats(sys.stdout)
-    if args.command in ("cache", "search"):
-        return _cache_command(args)
-    if args.command == "remote":
-        from lookaloud.core.cli_remote import run_remote
-
-        return run_remote(args)
-    parser.print_help()
-    return EXIT_USAGE
-
-
-def _models(action: str) -> int:
-    from lookaloud.core.models import model_status, pull_models
-
-    settings = _settings()
-    ids = [settings.models.caption_model, settings.models.writer_model]
-    if action == "pull":
-        pull_models(ids)
-        print("The models are ready.")
-        return EXIT_OK
-    for status in model_status(ids):
-        where = str(status.where) if status.present else "not on this computer"
-        print(f"{status.id}: {where}")
-    return EXIT_OK
-
-
-def _settings() -> Settings:
-    loaded = load_settings()
-    for notice in loaded.notices:
-        print(f"lookaloud: {notice}", file=sys.stderr)
-    return loaded.settings
-
-
-def _stats(out: TextIO) -> int:
-    from lookaloud.core.logs import compute_metrics, request_log_path
-
-    for line in compute_metrics(request_log_path()).to_lines():
-        print(line, file=out)
-    return EXIT_OK
-
-
-def _cache_command(args: argparse.Namespace) -> int:
-    from lookaloud.core.cache import DescriptionCache
-
-    cache = DescriptionCache()
-    for notice in cache.notices:
-        print(f"lookaloud: {notice}", file=sys.stderr)
-    if args.command == "search":
-        return _search(cache, " ".join(args.query))
-    if args.cache_command == "clear":
-        print(f"Removed {cache.clear()} cached descriptions.")
-    else:
-        print("\n".join(cache.stats().to_lines()))
-    return EXIT_OK
-
-
-def _search(cache: DescriptionCache, query: str) -> int:
-    hits = cache.search(query)
-    for hit in hits:
-        print(f"{hit.path}: {hit.summary}")
-    if not hits:
-        print(f"No described image matches {query!r}.", file=sys.stderr)
-    return EXIT_OK if hits else EXIT_FAILED
-
-
-def print_json_line(record: dict[str, object], out: TextIO) -> None:
-    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
