@@ -58,7 +58,7 @@ CHAT_TEMPLATE = (
 
 def build_models(sizes: Sizes, cache: Path) -> tuple[Path, Path]:
     """The BLIP and Qwen3 folders for ``sizes`` under ``cache``, building what is missing."""
-    from lookaloud.core.models import quiet_transformers
+    from lookaloud.core.runtime.hub import quiet_transformers
 
     quiet_transformers()  # no progress bars from save_pretrained
     root = cache / f"{sizes.name}-v{BUILD_VERSION}"

@@ -6,7 +6,7 @@ number of tokens; both have their models loaded and warmed before the clock star
 - **baseline** — fp32 everywhere; OCR, then one BLIP call for the whole picture and its three
   parts, then ``generate`` for the whole text; nothing is streamed, so speech could only start
   after the last token (``first_sentence_s`` equals ``total_s``); nothing is kept between calls.
-- **product** — :class:`lookaloud.core.pipeline.Pipeline` with the real
+- **product** — :class:`lookaloud.core.pipeline.run.Pipeline` with the real
   :class:`BlipCaptioner`, :class:`RapidOcrReader` and :class:`LocalQwenWriter`, put together as
   :func:`lookaloud.core.assembly.local_models` does; ``first_sentence_s`` is the moment its first
   sentence event (what speech receives) arrives.
@@ -27,20 +27,17 @@ from transformers import AutoModelForCausalLM, AutoProcessor, AutoTokenizer, Log
 
 from benchmarks.measure import MachineLoad, RunFigures
 from benchmarks.script import ScriptRecorder, caption_recorder, writer_recorder
-from lookaloud.core.events import Event, Result, SentenceEvent
-from lookaloud.core.facts import Detail, Facts, RegionCaption, TextLine
-from lookaloud.core.images import downscale, image_kind
 from lookaloud.core.perception.captioner import BlipCaptioner
 from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
 from lookaloud.core.perception.regions import region_crops
-from lookaloud.core.pipeline import (
-    REGION_SOURCE_SIDE,
-    Models,
-    ModelSlot,
-    Pipeline,
-    PipelineConfig,
-)
-from lookaloud.core.prompts import build_messages
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.facts import Detail, Facts, RegionCaption, TextLine
+from lookaloud.core.pipeline.load import downscale, image_kind
+from lookaloud.core.pipeline.perceive import REGION_SOURCE_SIDE
+from lookaloud.core.pipeline.prompt import build_messages
+from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
 
 NEW_TOKENS = 100
@@ -285,7 +282,7 @@ def _blip_model(folder: str, dtype: torch.dtype) -> Any:
 
 
 def _text_line(item: Any) -> TextLine:
-    from lookaloud.core.facts import Box
+    from lookaloud.core.pipeline.facts import Box
 
     xs = [float(point[0]) for point in item[0]]
     ys = [float(point[1]) for point in item[0]]

@@ -107,8 +107,8 @@ def medians(figures: list[RunFigures]) -> dict[str, float | None]:
 
 def cached_ms(path: ProductPath, runs: int) -> float | None:
     """Answering the same picture again through the description cache, as the CLI does."""
-    from lookaloud.core.cache import DescriptionCache
     from lookaloud.core.describer import Describer
+    from lookaloud.core.storage.cache import DescriptionCache
 
     with tempfile.TemporaryDirectory(prefix="lookaloud-bench-") as folder:
         image = Path(folder) / "benchmark.png"

@@ -110,7 +110,7 @@ def test_a_circle_is_found() -> None:
 def test_the_scans_see_imports() -> None:
     # Guards the tests above against silently scanning nothing.
     found = modules()
-    assert "lookaloud.core.errors" in imported_modules(found["lookaloud.core.pipeline"])
+    assert "lookaloud.core.errors" in imported_modules(found["lookaloud.core.pipeline.run"])
     assert "lookaloud.cli.common" in loaded_with(found["lookaloud.cli.describe"], set(found))
     assert offenders("lookaloud.desktop", QT)  # the desktop app does import Qt
     assert sum(map(len, load_graph().values())) > 100

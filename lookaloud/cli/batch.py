@@ -18,7 +18,7 @@ from lookaloud.cli.common import (
     user_settings,
 )
 from lookaloud.core.batch import BatchSummary, JsonLinesOutput, find_images, run_batch
-from lookaloud.core.events import Result
+from lookaloud.core.pipeline.result import Result
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from lookaloud.cli.common import EXIT_FAILED, EXIT_OK, tell
 
 if TYPE_CHECKING:
-    from lookaloud.core.cache import DescriptionCache
+    from lookaloud.core.storage.cache import DescriptionCache
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from lookaloud.core.cache import DescriptionCache
+    from lookaloud.core.storage.cache import DescriptionCache
 
     cache = DescriptionCache()
     for notice in cache.notices:

@@ -20,7 +20,7 @@ from lookaloud.core.settings import Settings, load_settings, with_overrides
 if TYPE_CHECKING:
     from lookaloud.core.assembly import ModelChoice
     from lookaloud.core.describer import Describer
-    from lookaloud.core.pipeline import PipelineConfig
+    from lookaloud.core.pipeline.config import PipelineConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -80,8 +80,8 @@ def make_describer(
 ) -> Describer:
     """The pipeline for ``choice`` behind the description cache (unless ``use_cache`` is off)."""
     from lookaloud.core.assembly import build_pipeline, output_fingerprint
-    from lookaloud.core.cache import DescriptionCache
     from lookaloud.core.describer import Describer
+    from lookaloud.core.storage.cache import DescriptionCache
 
     cache = DescriptionCache() if use_cache else None
     for text in cache.notices if cache else ():

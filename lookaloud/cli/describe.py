@@ -20,13 +20,13 @@ from lookaloud.core.assembly import ModelChoice
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.describer import Describer
 from lookaloud.core.errors import LookaloudError
-from lookaloud.core.events import Event, Result, RetryEvent, SentenceEvent
-from lookaloud.core.logs import RequestLog
-from lookaloud.core.pipeline import PipelineConfig
-from lookaloud.core.prompts import templates
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.prompt import templates
+from lookaloud.core.pipeline.result import Event, Result, RetryEvent, SentenceEvent
+from lookaloud.core.pipeline.write import CONNECTION_RULE
 from lookaloud.core.settings import Settings, load_settings
 from lookaloud.core.speech.base import Speaker
-from lookaloud.core.writing import CONNECTION_RULE
+from lookaloud.core.storage.logs import RequestLog
 
 
 @dataclass

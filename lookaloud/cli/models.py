@@ -8,7 +8,7 @@ from lookaloud.cli.common import EXIT_OK, user_settings
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from lookaloud.core.models import model_status, pull_models
+    from lookaloud.core.runtime.hub import model_status, pull_models
 
     settings = user_settings()
     ids = [settings.models.caption_model, settings.models.writer_model]

@@ -21,7 +21,7 @@ from lookaloud.core.errors import (
     WriterReasoningOnly,
     WriterTimeout,
 )
-from lookaloud.core.retry import Clock
+from lookaloud.core.pipeline.retry import Clock
 from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.remote import RemoteWriter

@@ -9,7 +9,7 @@ from lookaloud.cli.common import EXIT_OK
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from lookaloud.core.logs import compute_metrics, request_log_path
+    from lookaloud.core.storage.logs import compute_metrics, request_log_path
 
     for line in compute_metrics(request_log_path()).to_lines():
         print(line, file=sys.stdout)

@@ -13,14 +13,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lookaloud.core.cache import fingerprint
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import SettingsError
-from lookaloud.core.facts import Detail
 from lookaloud.core.perception.base import Captioner, TextReader
-from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
-from lookaloud.core.prompts import prompt_version
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.facts import Detail
+from lookaloud.core.pipeline.prompt import prompt_version
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.settings import RemoteSettings, Settings
+from lookaloud.core.storage.cache import fingerprint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 
 if TYPE_CHECKING:

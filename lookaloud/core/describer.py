@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lookaloud.core.cache import DescriptionCache, file_sha256
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.events import (
+from lookaloud.core.pipeline.result import (
     EventSink,
     Phase,
     PhaseEvent,
@@ -21,8 +20,9 @@ from lookaloud.core.events import (
     SentenceEvent,
     ignore_events,
 )
-from lookaloud.core.pipeline import Pipeline
-from lookaloud.core.sentences import split_sentences
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.pipeline.sentences import split_sentences
+from lookaloud.core.storage.cache import DescriptionCache, file_sha256
 
 
 @dataclass

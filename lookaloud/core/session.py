@@ -14,29 +14,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.checks.rules import RULES, CheckContext, Violation, check_sentence
-from lookaloud.core.checks.text import length_units
-from lookaloud.core.errors import Cancelled, LookaloudError, WriterError
-from lookaloud.core.events import (
+from lookaloud.core.errors import LookaloudError
+from lookaloud.core.pipeline.attempts import Accepted, AttemptLoop, AttemptPolicy, Judgement
+from lookaloud.core.pipeline.check.rules import RULES, CheckContext, Violation, check_sentence
+from lookaloud.core.pipeline.check.text import length_units
+from lookaloud.core.pipeline.facts import Detail, Facts
+from lookaloud.core.pipeline.fallback import facts_only_description
+from lookaloud.core.pipeline.load import load_image
+from lookaloud.core.pipeline.prompt import facts_block, templates
+from lookaloud.core.pipeline.result import (
     EventSink,
     Phase,
     PhaseEvent,
     Result,
-    RetryEvent,
-    SentenceEvent,
     ignore_events,
 )
-from lookaloud.core.facts import Detail, Facts
-from lookaloud.core.fallback import facts_only_description
-from lookaloud.core.images import load_image
-from lookaloud.core.prompts import facts_block, templates
-from lookaloud.core.retry import Backoff, Clock, Sleeper, is_transient, retry_after_of
-from lookaloud.core.sentences import SentenceSplitter, split_sentences
+from lookaloud.core.pipeline.retry import Backoff, Clock, Sleeper
+from lookaloud.core.pipeline.sentences import join_sentences, split_sentences
 from lookaloud.core.writers.base import (
     ChatMessage,
     GenerationParams,
@@ -90,12 +88,6 @@ class SessionOptions:
     max_attempts: int = DEFAULT_ATTEMPTS
     seed: int | None = None
     backoff: Backoff = field(default_factory=Backoff)
-
-
-class _RejectedError(Exception):
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(violation.reason)
-        self.violation = violation
 
 
 class Session:
@@ -208,78 +200,49 @@ class Session:
     def options(self) -> SessionOptions:
         return self._options
 
-    def wait(self, seconds: float, cancel: CancelToken) -> None:
-        if self._sleeper is not None:
-            self._sleeper(seconds)
-        elif cancel.wait(seconds):
-            raise Cancelled()
+    @property
+    def sleeper(self) -> Sleeper | None:
+        return self._sleeper
 
 
 class _AnswerLoop:
-    """The attempts for one question: stream, check each sentence, check the whole, retry."""
+    """The attempts for one question, in the one attempt loop under the answers' policy."""
 
     def __init__(
         self, session: Session, question: str, cancel: CancelToken, emit: EventSink
     ) -> None:
         self._session = session
         self._question = question
-        self._cancel = cancel
         self._emit = emit
         self._ctx = CheckContext(session.facts, session.lang, Detail.BRIEF)
-        self._rejected: list[str] = []
-        self._notices: list[str] = []
+        options = session.options
+        self._loop = AttemptLoop(self._policy(), emit, cancel, options.backoff, session.sleeper)
 
     def run(self, writer: Writer | None) -> Answer:
         if writer is None:
-            return self._fallback(0)
+            return self._fallback(())
         self._emit(PhaseEvent(Phase.DESCRIBING))
-        attempts = self._session.options.max_attempts
-        transient = 0
-        for number in range(1, attempts + 1):
-            try:
-                answer = self._attempt(writer, number)
-            except WriterError as exc:
-                if not is_transient(exc) or number == attempts:
-                    self._notices.append(exc.message)
-                    return self._fallback(number)
-                transient += 1
-                delay = self._session.options.backoff.delay(transient, retry_after_of(exc))
-                self._session.wait(delay, self._cancel)
-                continue
-            if answer is not None:
-                return answer
-        return self._fallback(attempts)
+        ended = self._loop.run(writer)
+        if isinstance(ended, Accepted):
+            return Answer(
+                self._question,
+                ended.text,
+                ended.attempt,
+                rejected=tuple(self._loop.rejected),
+            )
+        return self._fallback((ended.message,) if ended is not None else ())
 
-    def _attempt(self, writer: Writer, number: int) -> Answer | None:
-        attempt_cancel = self._cancel.child()
-        sentences: list[str] = []
-        try:
-            for sentence in self._sentences(writer, number, attempt_cancel):
-                sentences.append(sentence)
-                self._emit(SentenceEvent(sentence, number))
-        except _RejectedError as rejected:
-            attempt_cancel.cancel()
-            self._cancel.raise_if_cancelled()
-            self._reject(number, rejected.violation)
-            return None
-        return self._judge(sentences, number)
+    def _policy(self) -> AttemptPolicy:
+        return AttemptPolicy(
+            max_attempts=self._session.options.max_attempts,
+            lang=self._session.lang,
+            messages=lambda _writer, _simple: self._session.messages(self._question),
+            params=self._params,
+            check_sentence=lambda sentence: check_sentence(sentence, self._ctx),
+            judge=lambda text: Judgement(check_answer(text, self._ctx)),
+        )
 
-    def _sentences(self, writer: Writer, number: int, cancel: CancelToken) -> Iterator[str]:
-        """Checked sentences as they are completed; raises _RejectedError on the first bad one."""
-        splitter = SentenceSplitter()
-        params = self._params(number)
-        for piece in writer.stream(self._session.messages(self._question), params, cancel):
-            yield from self._checked(splitter.feed(piece))
-        yield from self._checked(splitter.flush())
-
-    def _checked(self, sentences: list[str]) -> Iterator[str]:
-        for sentence in sentences:
-            violation = check_sentence(sentence, self._ctx)
-            if violation is not None:
-                raise _RejectedError(violation)
-            yield sentence
-
-    def _params(self, number: int) -> GenerationParams:
+    def _params(self, number: int, simple: bool) -> GenerationParams:
         seed = self._session.options.seed
         return GenerationParams(
             max_new_tokens=ANSWER_TOKENS.get(self._session.lang, 160),
@@ -287,40 +250,20 @@ class _AnswerLoop:
             seed=None if seed is None else seed + number,
         )
 
-    def _judge(self, sentences: list[str], number: int) -> Answer | None:
-        self._emit(PhaseEvent(Phase.CHECKING))
-        joiner = " " if self._session.lang == "en" else ""
-        text = joiner.join(sentences)
-        violation = check_answer(text, self._ctx)
-        if violation is not None:
-            self._reject(number, violation)
-            return None
-        return Answer(
-            self._question, text, number, rejected=tuple(self._rejected), notices=self._notes()
-        )
-
-    def _reject(self, number: int, violation: Violation) -> None:
-        self._rejected.append(f"{violation.rule}: {violation.reason}")
-        self._emit(RetryEvent(number, violation.rule, violation.reason))
-
-    def _fallback(self, attempts: int) -> Answer:
+    def _fallback(self, notices: tuple[str, ...]) -> Answer:
         lang = self._session.lang
         intro = templates(lang).section("followup")["fallback"]
         facts = facts_only_description(self._session.facts, lang)
-        text = f"{intro} {facts}" if lang == "en" else f"{intro}{facts}"
         for sentence in [intro, *split_sentences(facts)]:
-            self._emit(SentenceEvent(sentence, attempts))
+            self._loop.say(sentence, self._loop.made)
         return Answer(
             self._question,
-            text,
-            attempts,
+            join_sentences([intro, facts], lang),
+            self._loop.made,
             fallback=True,
-            rejected=tuple(self._rejected),
-            notices=self._notes(),
+            rejected=tuple(self._loop.rejected),
+            notices=notices,
         )
-
-    def _notes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self._notices))
 
 
 def check_answer(text: str, ctx: CheckContext) -> Violation | None:

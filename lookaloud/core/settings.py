@@ -42,7 +42,7 @@ import platformdirs
 import tomli_w
 
 from lookaloud.core.errors import SettingsError
-from lookaloud.core.facts import Detail
+from lookaloud.core.pipeline.facts import Detail
 
 SCHEMA_VERSION = 1
 FILE_NAME = "settings.toml"

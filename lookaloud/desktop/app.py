@@ -17,12 +17,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from lookaloud.core.assembly import config_from_settings
-from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.errors import LookaloudError
-from lookaloud.core.events import Result
-from lookaloud.core.history import History
-from lookaloud.core.logs import RequestLog
+from lookaloud.core.pipeline.result import Result
 from lookaloud.core.settings import LoadedSettings, Settings, load_settings
+from lookaloud.core.storage.cache import DescriptionCache
+from lookaloud.core.storage.history import History
+from lookaloud.core.storage.logs import RequestLog
 from lookaloud.desktop.controller import Controller, PipelineFactory
 from lookaloud.desktop.describing import open_cache, settings_pipeline
 from lookaloud.desktop.hotkeys import GlobalHotkeys, bindings

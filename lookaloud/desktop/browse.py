@@ -21,8 +21,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from lookaloud.core.batch import find_images
-from lookaloud.core.cache import DescriptionCache, SearchHit
-from lookaloud.core.events import Result
+from lookaloud.core.pipeline.result import Result
+from lookaloud.core.storage.cache import DescriptionCache, SearchHit
 from lookaloud.desktop.browse_view import BrowsePanel
 from lookaloud.desktop.lookup import Known
 from lookaloud.desktop.worker import Worker

@@ -17,16 +17,16 @@ from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.errors import LookaloudError
-from lookaloud.core.events import Result
-from lookaloud.core.history import History
-from lookaloud.core.pipeline import Pipeline
-from lookaloud.core.sentences import split_sentences
+from lookaloud.core.pipeline.result import Result
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.core.session import Answer
 from lookaloud.core.settings import Settings
 from lookaloud.core.speech.base import Speaker
 from lookaloud.core.speech.silent import SilentSpeaker
+from lookaloud.core.storage.cache import DescriptionCache
+from lookaloud.core.storage.history import History
 from lookaloud.desktop import capture
 from lookaloud.desktop.announce import announce
 from lookaloud.desktop.browse import Browser

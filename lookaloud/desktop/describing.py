@@ -12,9 +12,9 @@ from lookaloud.core.assembly import (
     config_from_settings,
     output_fingerprint,
 )
-from lookaloud.core.cache import DescriptionCache
-from lookaloud.core.pipeline import Pipeline
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import Settings
+from lookaloud.core.storage.cache import DescriptionCache
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import logging
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 
-from lookaloud.core.logs import configure_logging
+from lookaloud.core.storage.logs import configure_logging
 
 
 def qt_messages_to_log(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:

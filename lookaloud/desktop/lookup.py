@@ -16,9 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from lookaloud.core.cache import file_sha256
 from lookaloud.core.describer import answer_from_cache
-from lookaloud.core.events import Event, Result, SentenceEvent
+from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
+from lookaloud.core.storage.cache import file_sha256
 from lookaloud.desktop.tasks import Setup, SetupBox, Task
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from tqdm import tqdm
 
 from lookaloud.core.errors import LookaloudError
-from lookaloud.core.models import ModelStatus, pull_models
+from lookaloud.core.runtime.hub import ModelStatus, pull_models
 from lookaloud.core.settings import Settings, save_settings, with_overrides
 from lookaloud.desktop.announce import announce
 from lookaloud.desktop.worker import ModelProblem

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.pipeline import Pipeline
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.storage.cache import DescriptionCache
 
 PipelineFactory = Callable[[], Pipeline]
 TaskKind = Literal["warm", "describe", "ask"]

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lookaloud.core.sentences import split_sentences
+from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.desktop.browse_view import BrowsePanel
 
 

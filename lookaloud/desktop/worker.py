@@ -25,13 +25,14 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.describer import Describer
 from lookaloud.core.errors import Cancelled, ModelError, user_message
-from lookaloud.core.events import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
-from lookaloud.core.pipeline import ModelSlot, Pipeline
+from lookaloud.core.pipeline.result import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import ModelSlot
 from lookaloud.core.session import Answer, Session
+from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.desktop.lookup import CacheReader, Known
 from lookaloud.desktop.tasks import (
     PREFETCH,

@@ -12,7 +12,7 @@ import torch
 
 from benchmarks.report import table
 from benchmarks.script import WRITER_SCRIPT, ScriptedTokens
-from lookaloud.core.sentences import split_sentences
+from lookaloud.core.pipeline.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")

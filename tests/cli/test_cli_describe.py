@@ -183,8 +183,8 @@ def _prefill_cache(user_env: dict[str, str], image: Path, models: tuple[Path, Pa
     """Put a written description of ``image`` in the user's cache, under the CLI's fingerprint."""
     from helpers.results import described
     from lookaloud.core.assembly import ModelChoice, output_fingerprint
-    from lookaloud.core.cache import DescriptionCache, file_sha256
-    from lookaloud.core.pipeline import PipelineConfig
+    from lookaloud.core.pipeline.config import PipelineConfig
+    from lookaloud.core.storage.cache import DescriptionCache, file_sha256
 
     choice = ModelChoice(str(models[0]), str(models[1]))
     cache = DescriptionCache(

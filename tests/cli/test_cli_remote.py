@@ -26,7 +26,8 @@ from helpers.fault_server import (
 from helpers.render import render_blank, render_dialog
 from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
 from lookaloud.core.errors import SettingsError
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.run import Pipeline
 
 TESTS = Path(__file__).resolve().parents[1]
 SECRET = "sk-cli-secret-9876543210"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers.results import described
 from lookaloud.core.batch import JsonLinesOutput, find_images, run_batch, write_sidecar
-from lookaloud.core.events import Result
+from lookaloud.core.pipeline.result import Result
 
 
 def test_find_images_sorted_with_and_without_subfolders(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ from helpers.desktop import DESCRIPTION
 from helpers.render import render_dialog
 from helpers.results import described
 from helpers.scripted import ScriptedWriter
-from lookaloud.core.cache import DescriptionCache, file_sha256
 from lookaloud.core.describer import Describer
-from lookaloud.core.events import Event, ResultEvent, SentenceEvent
-from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.result import Event, ResultEvent, SentenceEvent
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import Models, ModelSlot
+from lookaloud.core.storage.cache import DescriptionCache, file_sha256
 from lookaloud.core.writers.base import Writer
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from helpers.fault_server import error, fault_server, stream, words
 from helpers.render import render_dialog
 from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
-from lookaloud.core.prompts import templates
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.prompt import templates
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Session
 
 GOOD_DIALOG = (

@@ -12,8 +12,8 @@ from helpers.samples import DIALOG, GOOD_EN
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ImageNotFound, WriterError, WriterUnavailable
-from lookaloud.core.events import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
-from lookaloud.core.retry import Backoff
+from lookaloud.core.pipeline.result import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
+from lookaloud.core.pipeline.retry import Backoff
 from lookaloud.core.session import MAX_ANSWER_WORDS, Session, SessionOptions
 from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.local import LocalQwenWriter

@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.memory import return_free_memory
-from lookaloud.core.models import HubAccess
 from lookaloud.core.perception.captioner import BlipCaptioner
+from lookaloud.core.runtime.hub import HubAccess
+from lookaloud.core.runtime.memory import return_free_memory
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
 

@@ -10,7 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from helpers.desktop import CountingFactory
 from lookaloud.core.assembly import ModelChoice, local_models
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
 from lookaloud.desktop.app import DesktopApp
 from lookaloud.desktop.hotkeys import GlobalHotkeys

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from helpers.desktop import NoListener
 from helpers.fault_server import fault_server, stream, words
 from helpers.render import render_dialog
-from lookaloud.core.events import Result
+from lookaloud.core.pipeline.result import Result
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
 from lookaloud.desktop.app import DesktopApp
 from lookaloud.desktop.describing import model_choice, settings_pipeline

@@ -17,8 +17,9 @@ from helpers.render import render_dialog
 from lookaloud.cli import build_parser
 from lookaloud.cli.common import choice_and_config
 from lookaloud.core.assembly import output_fingerprint
-from lookaloud.core.events import Result
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.result import Result
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
 from lookaloud.desktop.app import DesktopApp
 from lookaloud.desktop.describing import settings_fingerprint

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from tqdm import tqdm
 
 from lookaloud.core.errors import ModelMissing
-from lookaloud.core.models import ModelStatus
+from lookaloud.core.runtime.hub import ModelStatus
 from lookaloud.core.settings import Settings, load_settings
 from lookaloud.desktop.models_dialog import DownloadReports, MissingModelsDialog, progress_class
 from lookaloud.desktop.worker import ModelProblem

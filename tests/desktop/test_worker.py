@@ -13,8 +13,9 @@ from helpers.desktop import ANSWER, DESCRIPTION, SENTENCES, GatedWriter, pipelin
 from helpers.render import render_dialog
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.assembly import ModelChoice, local_models
-from lookaloud.core.events import Result
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.result import Result
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Answer
 from lookaloud.desktop.worker import ModelProblem, Worker
 

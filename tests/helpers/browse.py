@@ -12,12 +12,14 @@ from pathlib import Path
 from helpers.desktop import DESCRIPTION
 from helpers.render import photo_like_image
 from helpers.results import described
-from lookaloud.core.cache import DescriptionCache, file_sha256
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled
-from lookaloud.core.events import EventSink, Result, ignore_events
-from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.result import EventSink, Result, ignore_events
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.speech.silent import SilentSpeaker
+from lookaloud.core.storage.cache import DescriptionCache, file_sha256
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.pipeline import Models, ModelSlot, Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.settings import Settings
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 

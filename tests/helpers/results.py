@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lookaloud.core.checks.score import QualityScore
-from lookaloud.core.events import Result
-from lookaloud.core.facts import Box, Facts, ImageKind, RegionCaption, TextLine
+from lookaloud.core.pipeline.check.score import QualityScore
+from lookaloud.core.pipeline.facts import Box, Facts, ImageKind, RegionCaption, TextLine
+from lookaloud.core.pipeline.result import Result
 
 DIALOG_DESCRIPTION = (
     'A dialog box asks "Save changes?" in the centre of the screen. '

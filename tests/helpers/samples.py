@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lookaloud.core.checks.rules import CheckContext
-from lookaloud.core.facts import Box, Detail, Facts, ImageKind, TextLine
+from lookaloud.core.pipeline.check.rules import CheckContext
+from lookaloud.core.pipeline.facts import Box, Detail, Facts, ImageKind, TextLine
 
 DIALOG = Facts(
     width=1280,

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from PIL import Image
 
-from lookaloud.core.facts import TextLine
+from lookaloud.core.pipeline.facts import TextLine
 
 
 class Captioner(Protocol):

@@ -22,10 +22,10 @@ from transformers import (
     LogitsProcessorList,
 )
 
-from lookaloud.core.compute import compute_thread
-from lookaloud.core.dtypes import preferred_dtype
 from lookaloud.core.errors import ModelLoadFailed, PerceptionError
-from lookaloud.core.models import CAPTIONING, HubAccess, quiet_transformers, resolve_model
+from lookaloud.core.runtime.compute import compute_thread
+from lookaloud.core.runtime.dtypes import preferred_dtype
+from lookaloud.core.runtime.hub import CAPTIONING, HubAccess, quiet_transformers, resolve_model
 
 # BLIP's training captions leave made-up words such as "arafed" and "araffe" in its output.
 _ARTEFACTS = re.compile(r"\bar+af+e*d?s?\b", re.IGNORECASE)

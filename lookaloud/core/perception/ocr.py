@@ -13,10 +13,10 @@ from typing import Any, Protocol
 from PIL import Image
 
 from lookaloud.core.errors import PerceptionError
-from lookaloud.core.facts import Box, TextLine
-from lookaloud.core.images import downscale
-from lookaloud.core.memory import return_free_memory
 from lookaloud.core.perception.reading_order import sort_reading_order
+from lookaloud.core.pipeline.facts import Box, TextLine
+from lookaloud.core.pipeline.load import downscale
+from lookaloud.core.runtime.memory import return_free_memory
 
 DEFAULT_MAX_SIDE = 2000
 """Longer side the picture is shrunk to before OCR; the same limit RapidOCR applies itself."""

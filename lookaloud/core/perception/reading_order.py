@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lookaloud.core.facts import TextLine
+from lookaloud.core.pipeline.facts import TextLine
 
 ROW_TOLERANCE = 0.5
 """Largest centre distance, as a share of the median line height, for lines of one row."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from lookaloud.core.facts import Detail
+from lookaloud.core.pipeline.facts import Detail
 
 _THIRDS = ("left", "centre", "right")
 _GRID = (

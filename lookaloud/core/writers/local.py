@@ -1,11 +1,11 @@
 """The local writer: a Qwen3 model on this computer's CPU, streamed piece by piece.
 
-``generate`` runs on the process's compute thread (see :mod:`lookaloud.core.compute`) and feeds
-a ``TextIteratorStreamer``; the caller's thread reads pieces from it, so the first words reach
-speech while the model is still writing. A stopping criterion polls the :class:`CancelToken`, so
-a cancel stops the model after its current token. Thinking is switched off in the chat template,
-and any ``<think>``/``<answer>`` tags that appear anyway are filtered out before the caller sees
-them.
+``generate`` runs on the process's compute thread (see :mod:`lookaloud.core.runtime.compute`)
+and feeds a ``TextIteratorStreamer``; the caller's thread reads pieces from it, so the first
+words reach speech while the model is still writing. A stopping criterion polls the
+:class:`CancelToken`, so a cancel stops the model after its current token. Thinking is switched
+off in the chat template, and any ``<think>``/``<answer>`` tags that appear anyway are filtered
+out before the caller sees them.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from transformers import (
 )
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.compute import compute_thread
-from lookaloud.core.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
-from lookaloud.core.dtypes import preferred_dtype
 from lookaloud.core.errors import ModelLoadFailed, WriterError
-from lookaloud.core.models import WRITING, HubAccess, quiet_transformers, resolve_model
+from lookaloud.core.runtime.compute import compute_thread
+from lookaloud.core.runtime.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
+from lookaloud.core.runtime.dtypes import preferred_dtype
+from lookaloud.core.runtime.hub import WRITING, HubAccess, quiet_transformers, resolve_model
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.decode import GROUPED_ATTENTION, GrowingCache, supports_growing_cache
 from lookaloud.core.writers.matmuls import single_token_steps_without_onednn

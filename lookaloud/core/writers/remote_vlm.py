@@ -12,8 +12,8 @@ import io
 
 from PIL import Image
 
-from lookaloud.core.facts import ImageKind
-from lookaloud.core.images import downscale, image_kind
+from lookaloud.core.pipeline.facts import ImageKind
+from lookaloud.core.pipeline.load import downscale, image_kind
 from lookaloud.core.writers.base import ImagePart
 from lookaloud.core.writers.remote import RemoteWriter
 

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from lookaloud.core.errors import ModelLoadFailed, ModelMissing, PerceptionError
-from lookaloud.core.models import HubAccess
 from lookaloud.core.perception.captioner import BlipCaptioner, captioner_for, clean_caption
+from lookaloud.core.runtime.hub import HubAccess
 
 OFFLINE = HubAccess(offline=True, endpoint="http://127.0.0.1:9")
 

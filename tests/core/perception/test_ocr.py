@@ -11,9 +11,9 @@ from PIL import Image
 
 from helpers.render import DIALOG_LINES, dialog_image, require_font, text_image
 from lookaloud.core.errors import PerceptionError
-from lookaloud.core.facts import TextLine
 from lookaloud.core.perception.base import TextReader
 from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
+from lookaloud.core.pipeline.facts import TextLine
 
 
 @pytest.fixture(scope="module")

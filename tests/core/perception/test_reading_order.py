@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from lookaloud.core.facts import Box, TextLine
 from lookaloud.core.perception.reading_order import sort_reading_order
+from lookaloud.core.pipeline.facts import Box, TextLine
 
 
 def _line(text: str, x0: float, y0: float, x1: float, y1: float) -> TextLine:

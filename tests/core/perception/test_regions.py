@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from lookaloud.core.facts import Detail
 from lookaloud.core.perception.regions import region_crops
+from lookaloud.core.pipeline.facts import Detail
 
 GRID_NAMES = [
     "top-left", "top-centre", "top-right",

@@ -11,7 +11,7 @@ from transformers import DynamicCache
 from transformers.integrations.sdpa_attention import repeat_kv
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.models import HubAccess
+from lookaloud.core.runtime.hub import HubAccess
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.decode import (
     GROUPED_ATTENTION,

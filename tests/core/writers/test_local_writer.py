@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.compute import compute_thread
 from lookaloud.core.errors import Cancelled, ModelLoadFailed, ModelMissing, WriterError
-from lookaloud.core.models import HubAccess
+from lookaloud.core.runtime.compute import compute_thread
+from lookaloud.core.runtime.hub import HubAccess
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.local import LocalQwenWriter, cpu_has_native_bf16, preferred_dtype
 

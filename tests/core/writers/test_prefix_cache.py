@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.models import HubAccess
+from lookaloud.core.runtime.hub import HubAccess
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.local import LocalQwenWriter
 from lookaloud.core.writers.prefix_cache import PrefixCache

@@ -31,14 +31,14 @@ from helpers.samples import EN, GOOD_EN
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled
-from lookaloud.core.events import Event, RetryEvent, SentenceEvent
-from lookaloud.core.pipeline import PipelineConfig
-from lookaloud.core.retry import Backoff
+from lookaloud.core.pipeline.config import WriteSettings
+from lookaloud.core.pipeline.result import Event, RetryEvent, SentenceEvent
+from lookaloud.core.pipeline.retry import Backoff
+from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
 from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers._secrets import ApiKey
 from lookaloud.core.writers.base import Writer
 from lookaloud.core.writers.remote import RemoteWriter
-from lookaloud.core.writing import WriteLoop, WriteOutcome
 
 REFUSAL = "I'm sorry, but as an AI I cannot see images. Please describe it yourself."
 SECRET = "sk-test-0123456789abcdef"
@@ -76,7 +76,7 @@ def describe(
     loop = WriteLoop(
         writer,
         EN,
-        PipelineConfig(max_attempts=3),
+        WriteSettings(max_attempts=3),
         clock=time.perf_counter,
         sleeper=run.sleeps.append,
         backoff=Backoff(),

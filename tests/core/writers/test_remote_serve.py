@@ -20,7 +20,8 @@ from helpers.render import render_dialog, render_photo_like
 from helpers.serve import Served
 from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.pipeline import Pipeline, PipelineConfig
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Session
 from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams

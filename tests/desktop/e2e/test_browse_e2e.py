@@ -10,8 +10,8 @@ from pathlib import Path
 from harness import APP_NAME, Announcements, RunningApp, wait_until
 
 from helpers.browse import cache_descriptions, first_sentence, picture_folder
-from lookaloud.core.cache import DescriptionCache
 from lookaloud.core.settings import load_settings
+from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.desktop.describing import settings_fingerprint
 
 DIALOG_TITLE = "Open a folder of pictures"

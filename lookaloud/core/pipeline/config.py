@@ -1,0 +1,43 @@
+"""What a pipeline is asked to do for every image: language, detail, checks, model inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lookaloud.core.pipeline.facts import Detail
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    lang: str = "en"
+    detail: Detail = Detail.STANDARD
+    ocr: bool = True
+    max_attempts: int = 3
+    max_image_side: int = 1600
+    caption_image_side: int = 384
+    max_new_tokens: int = 0
+    temperature: float = 0.7
+    min_quality: float = 0.5
+    seed: int | None = None
+    # Read the text on a second thread while captioning. Off by default: on two cores it gained
+    # nothing (3.05 s either way, `python -m benchmarks --set parallel_perception=true`) and
+    # with both libraries at two threads it lost up to 1.4 s; machines with more cores may gain.
+    parallel_perception: bool = False
+
+    @property
+    def writing(self) -> WriteSettings:
+        """The part of the configuration the write stage needs."""
+        return WriteSettings(
+            self.max_attempts, self.max_new_tokens, self.temperature, self.min_quality, self.seed
+        )
+
+
+@dataclass(frozen=True)
+class WriteSettings:
+    """How descriptions are written and judged."""
+
+    max_attempts: int = 3
+    max_new_tokens: int = 0  # 0: the length anchor of the detail level and language
+    temperature: float = 0.7
+    min_quality: float = 0.5  # the L3 score a description needs
+    seed: int | None = None

@@ -1,0 +1,124 @@
+"""Stage 2, perceive: the captioner describes the picture and its parts, OCR reads its text.
+
+The parts themselves (BLIP, RapidOCR, crops, reading order) live in
+:mod:`lookaloud.core.perception`; this stage runs them for one image, announcing each phase,
+timing it and honouring a cancel.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+from PIL import Image
+
+from lookaloud.core.perception.base import Captioner, TextReader
+from lookaloud.core.perception.reading_order import sort_reading_order
+from lookaloud.core.perception.regions import region_crops
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.facts import RegionCaption, TextLine
+from lookaloud.core.pipeline.load import downscale
+from lookaloud.core.pipeline.result import Phase, PhaseEvent, RunState
+from lookaloud.core.pipeline.retry import Clock
+from lookaloud.core.runtime.models import Models, ModelSlot
+
+T = TypeVar("T")
+
+# OCR results below this confidence are mostly noise on textured backgrounds.
+MIN_TEXT_CONFIDENCE = 0.5
+# Regions are cropped from a copy this size so each crop still has detail for the captioner.
+REGION_SOURCE_SIDE = 1152
+
+
+class ModelGetter(Protocol):
+    """Gives a slot's model for this run (loading it on first use), or None when it is missing."""
+
+    def __call__(self, slot: ModelSlot[T] | None, run: RunState) -> T | None: ...
+
+
+class Perception:
+    """Captions and text lines for one image at a time."""
+
+    def __init__(
+        self, models: Models, config: PipelineConfig, model_of: ModelGetter, clock: Clock
+    ) -> None:
+        self._models = models
+        self._config = config
+        self._model_of = model_of
+        self._clock = clock
+
+    def look(
+        self, image: Image.Image, run: RunState
+    ) -> tuple[str, list[RegionCaption], list[TextLine]]:
+        """Caption, then read the text — or read it on a second thread meanwhile. Either way
+        the phases are announced from this thread, in the same order."""
+        if not self._config.parallel_perception:
+            caption, regions = self._caption(image, run)
+            self._announce_reading(run)
+            return caption, regions, self._read_text(image, run)
+        reading = _Background(lambda: self._read_text(image, run))
+        try:
+            caption, regions = self._caption(image, run)
+            self._announce_reading(run)
+        finally:
+            lines = reading.result()  # waits; a failure to read is raised here
+        return caption, regions, lines
+
+    def _announce_reading(self, run: RunState) -> None:
+        if self._config.ocr and self._models.reader is not None:
+            run.emit(PhaseEvent(Phase.READING_TEXT))
+
+    def _caption(self, image: Image.Image, run: RunState) -> tuple[str, list[RegionCaption]]:
+        captioner: Captioner | None = self._model_of(self._models.captioner, run)
+        if captioner is None:
+            return "", []
+        run.emit(PhaseEvent(Phase.CAPTIONING))
+        began = self._clock()
+        crops = region_crops(downscale(image, REGION_SOURCE_SIDE), self._config.detail)
+        side = self._config.caption_image_side
+        batch = [downscale(image, side)] + [downscale(crop, side) for _, crop in crops]
+        captions = captioner.caption(batch)
+        run.timed("caption", began)
+        run.cancel.raise_if_cancelled()
+        regions = [
+            RegionCaption(pos, text) for (pos, _), text in zip(crops, captions[1:], strict=True)
+        ]
+        return captions[0], regions
+
+    def _read_text(self, image: Image.Image, run: RunState) -> list[TextLine]:
+        """May run on a second thread; ``look`` announces the phase."""
+        reader: TextReader | None = (
+            self._model_of(self._models.reader, run) if self._config.ocr else None
+        )
+        if reader is None:
+            return []
+        began = self._clock()
+        lines = reader.read(image)
+        run.timed("ocr", began)
+        run.cancel.raise_if_cancelled()
+        return sort_reading_order([ln for ln in lines if ln.confidence >= MIN_TEXT_CONFIDENCE])
+
+
+class _Background(Generic[T]):
+    """Runs ``work`` on a thread of its own at once; ``result`` waits for it and re-raises."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="perception", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        # Crosses to the waiting thread, which raises it there (Cancelled included).
+        except BaseException as exc:  # noqa: BLE001
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]

@@ -1,0 +1,246 @@
+"""The orchestrator: load → perceive → facts → prompt → write (streamed) → check → result.
+
+Each stage is a module of this package; this one only runs them in order for one image. One
+:class:`Pipeline` serves many images; models are loaded on first need through the slots of
+:mod:`lookaloud.core.runtime.models` and kept. ``run`` reports progress through an event sink
+(phase changes, each sentence as soon as it passed the checks, retries, the result) and can be
+cancelled from another thread through a :class:`CancelToken`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from PIL import Image
+
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.errors import Cancelled, ImageError, LookaloudError, ModelError
+from lookaloud.core.pipeline.check.rules import CheckContext
+from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.facts import BlankInfo, Facts
+from lookaloud.core.pipeline.fallback import blank_description, colour_words
+from lookaloud.core.pipeline.load import (
+    LoadedImage,
+    detect_blank,
+    image_kind,
+    load_image,
+)
+from lookaloud.core.pipeline.perceive import Perception
+from lookaloud.core.pipeline.prompt import prompt_version
+from lookaloud.core.pipeline.result import (
+    Event,
+    EventSink,
+    Phase,
+    PhaseEvent,
+    Result,
+    ResultEvent,
+    RunState,
+    SentenceEvent,
+    ignore_events,
+)
+from lookaloud.core.pipeline.retry import Backoff, Clock, Sleeper
+from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
+from lookaloud.core.runtime.memory import return_free_memory
+from lookaloud.core.runtime.models import Models, ModelSlot
+from lookaloud.core.writers.base import Writer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BACKOFF = Backoff()
+
+
+class Pipeline:
+    def __init__(
+        self,
+        models: Models,
+        config: PipelineConfig,
+        *,
+        clock: Clock = time.perf_counter,
+        sleeper: Sleeper | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
+        self.models = models
+        self.config = config
+        self._perception = Perception(models, config, self._get, clock)
+        self._clock = clock
+        self._sleeper = sleeper
+        self._backoff = backoff
+
+    def with_config(self, config: PipelineConfig) -> Pipeline:
+        """The same loaded models under other settings (language, detail…)."""
+        return Pipeline(
+            self.models, config, clock=self._clock, sleeper=self._sleeper, backoff=self._backoff
+        )
+
+    def run(
+        self,
+        source: Path | bytes,
+        *,
+        name: str | None = None,
+        cancel: CancelToken | None = None,
+        on_event: EventSink = ignore_events,
+        from_screen: bool = False,
+    ) -> Result:
+        """Describe one image. Raises only :class:`Cancelled`; every other failure is a Result.
+
+        ``from_screen`` marks a screen capture, so a blank one is called "the screen".
+        """
+        label = name or (str(source) if isinstance(source, Path) else "image")
+        run = RunState(
+            label, cancel or CancelToken(), on_event, self._clock, self._clock(), from_screen
+        )
+        run.notices.extend(self.models.notices)
+        try:
+            result = self._describe(source, run)
+        except ImageError as exc:
+            result = self._failed(run, exc)
+        except Cancelled:
+            raise
+        except LookaloudError as exc:
+            log.warning("describe failed for %s: %s", label, exc.message)
+            result = self._failed(run, exc)
+        run.emit(ResultEvent(result))
+        run.emit(PhaseEvent(Phase.DONE))
+        # Between descriptions the app should hold its models, not the last one's buffers.
+        return_free_memory()
+        return result
+
+    def _failed(self, run: RunState, exc: LookaloudError) -> Result:
+        run.timed("total", run.started)
+        return Result(
+            image=run.name,
+            ok=False,
+            error=exc,
+            backend=self.models.backend,
+            prompt_version=prompt_version(self.config.lang),
+            timings_ms=run.timings_ms,
+            notices=tuple(run.notices),
+        )
+
+    def _describe(self, source: Path | bytes, run: RunState) -> Result:
+        loaded = self._load(source, run)
+        blank = detect_blank(loaded.image)
+        if blank.blank:
+            return self._blank_result(loaded, blank, run)
+        with self.models.local_lock:
+            facts = self._perceive(loaded, run)
+        outcome = self._write(facts, run, loaded.image)
+        return self._result(loaded, facts, outcome, run)
+
+    def _load(self, source: Path | bytes, run: RunState) -> LoadedImage:
+        run.emit(PhaseEvent(Phase.LOADING_IMAGE))
+        began = self._clock()
+        loaded = load_image(source, name=run.name)
+        run.timed("load_image", began)
+        run.cancel.raise_if_cancelled()
+        return loaded
+
+    def _blank_result(self, loaded: LoadedImage, blank: BlankInfo, run: RunState) -> Result:
+        facts = Facts(
+            loaded.width,
+            loaded.height,
+            image_kind(loaded.image),
+            blank=True,
+            blank_colour=blank.colour_name,
+        )
+        colour = colour_words(blank.colour_name, self.config.lang)
+        description = blank_description(self.config.lang, colour, screen=run.from_screen)
+        run.emit(SentenceEvent(description, attempt=0))
+        run.timed("first_sentence", run.started)
+        return self._result(loaded, facts, WriteOutcome(description), run)
+
+    def _perceive(self, loaded: LoadedImage, run: RunState) -> Facts:
+        caption, regions, lines = self._perception.look(loaded.image, run)
+        return Facts(
+            width=loaded.width,
+            height=loaded.height,
+            kind=image_kind(loaded.image),
+            caption=caption,
+            regions=tuple(regions),
+            text_lines=tuple(lines),
+            notices=tuple(run.notices),
+        )
+
+    def _get(self, slot: ModelSlot[T] | None, run: RunState) -> T | None:
+        """The slot's model, loading it on first use; a missing model becomes a notice."""
+        if slot is None:
+            return None
+        run.emit(PhaseEvent(Phase.LOADING_MODELS))
+        began = self._clock()
+        try:
+            return slot.get()
+        except ModelError as exc:
+            if exc.message not in run.notices:
+                run.notices.append(exc.message)
+            return None
+        finally:
+            run.timings_ms["load_models"] = run.timings_ms.get("load_models", 0) + round(
+                (self._clock() - began) * 1000
+            )
+
+    def _write(self, facts: Facts, run: RunState, image: Image.Image | None = None) -> WriteOutcome:
+        writer = self._get(self.models.writer, run)
+        ctx = CheckContext(facts, self.config.lang, self.config.detail)
+        loop = WriteLoop(
+            writer,
+            ctx,
+            self.config.writing,
+            clock=self._clock,
+            sleeper=self._sleeper,
+            backoff=self._backoff,
+            image=image,
+            fallback_writer=self._fallback_writer(run),
+        )
+        began = self._clock()
+        outcome = loop.run(
+            run.cancel, run.emit, on_first_sentence=lambda: run.timed("first_sentence", run.started)
+        )
+        run.timed("write", began)
+        return outcome
+
+    def _fallback_writer(self, run: RunState) -> Callable[[], Writer | None] | None:
+        """Loads the local writer only when a remote one has failed (it costs seconds)."""
+        slot = self.models.fallback_writer
+        if slot is None:
+            return None
+        return lambda: self._get(slot, run)
+
+    def _result(
+        self, loaded: LoadedImage, facts: Facts, out: WriteOutcome, run: RunState
+    ) -> Result:
+        run.timed("total", run.started)
+        notices = tuple(dict.fromkeys([*run.notices, *out.notices]))
+        return Result(
+            image=run.name,
+            ok=True,
+            description=out.description,
+            facts=replace(facts, notices=notices),
+            attempts=out.attempts,
+            fallback=out.fallback,
+            backend=self.models.backend,
+            quality=out.quality,
+            prompt_version=prompt_version(self.config.lang),
+            timings_ms=run.timings_ms,
+            notices=notices,
+            rejected=out.rejected,
+            sha256=loaded.sha256,
+            written_by=out.written_by,
+            images=out.images,
+        )
+
+
+def emit_to(sinks: list[EventSink]) -> EventSink:
+    """One sink that forwards every event to several."""
+
+    def forward(event: Event) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return forward

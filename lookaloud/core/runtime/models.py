@@ -1,0 +1,57 @@
+"""The models a pipeline uses, each in a slot that builds it on first need and keeps it.
+
+Building a model costs seconds (torch, weights, an OCR engine), so nothing is built until an
+image needs it, and a model that cannot be built is reported once, then skipped: the pipeline
+goes on without it and says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from lookaloud.core.errors import ModelError
+from lookaloud.core.perception.base import Captioner, TextReader
+from lookaloud.core.writers.base import Writer
+
+T = TypeVar("T")
+
+
+class ModelSlot(Generic[T]):
+    """Builds a model once, on first need, and remembers a failure so it is reported once."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._value: T | None = None
+        self._error: ModelError | None = None
+        # Images described in parallel (remote backends) must not build a model twice.
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._value is None:
+                try:
+                    self._value = self._factory()
+                except ModelError as exc:
+                    self._error = exc
+                    raise
+            return self._value
+
+
+@dataclass(frozen=True)
+class Models:
+    captioner: ModelSlot[Captioner] | None
+    reader: ModelSlot[TextReader] | None
+    writer: ModelSlot[Writer] | None
+    backend: str = "local"
+    # Takes over when a remote writer fails for good (the local model), if it can be loaded.
+    fallback_writer: ModelSlot[Writer] | None = None
+    # Told with every result, e.g. that images cross the network unencrypted.
+    notices: tuple[str, ...] = ()
+    # Local models (captioning, OCR) work on one image at a time, even when remote writing of
+    # several images runs in parallel.
+    local_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+
+from helpers.samples import DIALOG
+from lookaloud.core.errors import SettingsError
+from lookaloud.core.pipeline.facts import Box, Detail, Facts, ImageKind, RegionCaption
+from lookaloud.core.pipeline.prompt import (
+    build_messages,
+    facts_block,
+    grid_position,
+    prompt_version,
+)
+
+
+def test_facts_are_delimited_and_text_keeps_reading_order_with_positions() -> None:
+    block = facts_block(DIALOG, "en")
+    assert block.startswith("<facts>") and block.endswith("</facts>")
+    order = [block.index(t) for t in ('"Save changes?"', '"Save"', '"Cancel"', '"Version 2024.3"')]
+    assert order == sorted(order)
+    assert '"Version 2024.3" (bottom left)' in block
+    assert "a computer screen with a dialog box" in block
+
+
+def test_region_captions_appear_with_their_positions() -> None:
+    facts = Facts(900, 300, ImageKind.PHOTO, "a street", (RegionCaption("left", "a red car"),))
+    assert "- left part: a red car" in facts_block(facts, "en")
+    assert "- 左侧部分：a red car" in facts_block(facts, "zh")
+
+
+@pytest.mark.parametrize("detail", list(Detail))
+def test_each_detail_level_has_its_own_length_anchor(detail: Detail) -> None:
+    system = build_messages(DIALOG, "en", detail, simple=False)[0].content
+    anchors = {"brief": "one sentence", "standard": "60 to 100 words", "detailed": "150 to 250"}
+    assert anchors[detail.value] in system
+
+
+def test_prompt_states_the_blind_reader_rules() -> None:
+    system, user = build_messages(DIALOG, "en", Detail.STANDARD, simple=False)
+    assert system.role == "system" and user.role == "user"
+    for rule in ("spatial order", "One object or feature per sentence", "sums up", "metaphors"):
+        assert rule in system.content
+    assert "brand names" in system.content and "Write in English" in system.content
+    assert "<facts>" in user.content
+
+
+def test_chinese_prompt_is_in_chinese() -> None:
+    system, user = build_messages(DIALOG, "zh", Detail.BRIEF, simple=False)
+    assert "简体中文" in system.content and "一句话" in system.content
+    assert "“Save changes?”" in user.content
+
+
+def test_simple_retry_prompt_is_shorter() -> None:
+    full = build_messages(DIALOG, "en", Detail.STANDARD, simple=False)[0].content
+    simple = build_messages(DIALOG, "en", Detail.STANDARD, simple=True)[0].content
+    assert len(simple) < len(full) / 2
+
+
+def test_prompt_version_names_template_and_language() -> None:
+    assert prompt_version("en") == "blind-reader-1/en"
+    assert prompt_version("zh") == "blind-reader-1/zh"
+
+
+def test_unknown_language_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="fr"):
+        build_messages(DIALOG, "fr", Detail.BRIEF, simple=False)
+
+
+def test_grid_positions() -> None:
+    assert grid_position(Box(0, 0, 10, 10), 300, 300) == "top-left"
+    assert grid_position(Box(140, 140, 160, 160), 300, 300) == "centre"
+    assert grid_position(Box(290, 290, 300, 300), 300, 300) == "bottom-right"
