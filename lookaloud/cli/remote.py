@@ -22,7 +22,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def _check(settings: Settings, out: TextIO, err: TextIO) -> int:
     from lookaloud.cli.remote_check import check_server
-    from lookaloud.core.writers._url import unencrypted_notice
+    from lookaloud.core.writers.address import unencrypted_notice
 
     choice = RemoteChoice.from_settings(settings.remote)
     if not choice.base_url.strip():
@@ -48,8 +48,8 @@ def _check(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 
 def _set_key(settings: Settings, stdin: TextIO) -> int:
-    from lookaloud.core.writers._secrets import save_api_key
-    from lookaloud.core.writers._url import normalize_base_url
+    from lookaloud.core.writers.address import normalize_base_url
+    from lookaloud.core.writers.api_keys import save_api_key
 
     raw = settings.remote.base_url
     if not raw.strip():

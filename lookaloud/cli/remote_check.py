@@ -22,8 +22,8 @@ from lookaloud.core.errors import (
     WriterTimeout,
 )
 from lookaloud.core.pipeline.retry import Clock
-from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
+from lookaloud.core.writers.openai_api import Endpoint
 from lookaloud.core.writers.remote import RemoteWriter
 
 PROBE = [ChatMessage("user", "Reply with the single word OK.")]

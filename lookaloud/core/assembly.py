@@ -26,7 +26,7 @@ from lookaloud.core.storage.cache import fingerprint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 
 if TYPE_CHECKING:
-    from lookaloud.core.writers._http import Endpoint
+    from lookaloud.core.writers.openai_api import Endpoint
 
 BACKENDS = ("local", "remote", "remote-vlm")
 
@@ -80,7 +80,6 @@ def config_from_settings(settings: Settings) -> PipelineConfig:
         detail=Detail(settings.general.detail),
         ocr=settings.pipeline.ocr,
         max_attempts=settings.pipeline.max_attempts,
-        max_image_side=settings.pipeline.max_image_side,
         caption_image_side=settings.pipeline.caption_image_side,
         max_new_tokens=settings.pipeline.max_new_tokens,
         temperature=settings.pipeline.temperature,
@@ -102,7 +101,6 @@ def output_fingerprint(
             "lang": config.lang,
             "detail": config.detail.value,
             "prompt_version": prompt_version(config.lang),
-            "max_image_side": config.max_image_side,
             "caption_image_side": config.caption_image_side,
             "max_new_tokens": config.max_new_tokens,
         }
@@ -125,7 +123,7 @@ def remote_models(choice: ModelChoice) -> Models:
     Raises SettingsError, before anything is sent, when the address or model is missing or
     the address is not a web address.
     """
-    from lookaloud.core.writers._url import unencrypted_notice
+    from lookaloud.core.writers.address import unencrypted_notice
 
     endpoint = remote_endpoint(_remote_of(choice))
     vision = choice.backend == "remote-vlm"
@@ -146,9 +144,9 @@ def remote_models(choice: ModelChoice) -> Models:
 
 def remote_endpoint(remote: RemoteChoice) -> Endpoint:
     """The checked server address, model and key (from the environment or the keyring)."""
-    from lookaloud.core.writers._http import Endpoint
-    from lookaloud.core.writers._secrets import find_api_key
-    from lookaloud.core.writers._url import normalize_base_url
+    from lookaloud.core.writers.address import normalize_base_url
+    from lookaloud.core.writers.api_keys import find_api_key
+    from lookaloud.core.writers.openai_api import Endpoint
 
     base_url = normalize_base_url(remote.base_url)
     return Endpoint(

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 from lookaloud.core.pipeline.result import Result
-
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 
 
 def find_images(folder: Path, *, recursive: bool) -> list[Path]:

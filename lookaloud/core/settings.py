@@ -4,11 +4,10 @@ The schema is the section dataclasses below: each field carries its default, its
 choices or range, and a one-line description (``setting_specs()`` lists them for a settings
 dialog). The file is ``settings.toml`` in the user's config folder::
 
-    version = 1
+    version = 2
     [general]   lang, detail
     [models]    caption_model, writer_model
-    [pipeline]  ocr, max_attempts, max_image_side, caption_image_side, max_new_tokens,
-                temperature
+    [pipeline]  ocr, max_attempts, caption_image_side, max_new_tokens, temperature
     [speech]    backend, output, rate, voice
     [logging]   request_log
     [hotkeys]   describe_screen, describe_window, describe_region, describe_clipboard,
@@ -44,7 +43,7 @@ import tomli_w
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.pipeline.facts import Detail
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "settings.toml"
 APP_NAME = "lookaloud"
 
@@ -103,9 +102,6 @@ class PipelineSettings:
     ocr: bool = _setting(True, "Read the text in images.")
     max_attempts: int = _setting(
         3, "How many times to try for a good description.", minimum=1, maximum=10
-    )
-    max_image_side: int = _setting(
-        1600, "Larger images are scaled down to this many pixels.", minimum=256, maximum=8192
     )
     caption_image_side: int = _setting(
         384, "Image size given to the captioning model, in pixels.", minimum=64, maximum=1024
@@ -633,7 +629,15 @@ def _rename_language_to_lang(data: dict[str, Any]) -> None:
         general.setdefault("lang", old)
 
 
-MIGRATIONS: dict[int, Migration] = {0: _rename_language_to_lang}
+def _drop_max_image_side(data: dict[str, Any]) -> None:
+    """Version 1 had ``[pipeline] max_image_side``, which nothing applied: each part scales the
+    picture to its own input size (the captioner's is ``caption_image_side``)."""
+    pipeline = data.get("pipeline")
+    if isinstance(pipeline, dict):
+        pipeline.pop("max_image_side", None)
+
+
+MIGRATIONS: dict[int, Migration] = {0: _rename_language_to_lang, 1: _drop_max_image_side}
 
 
 def _version_of(data: dict[str, Any]) -> int:

@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.pipeline.sentences import split_sentences
@@ -53,7 +54,7 @@ PHASE_WORDS = {
 }
 # A window shortcut and the global hotkey for the same key press arrive this close together.
 SAME_PRESS_S = 0.3
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
+IMAGE_FILTER = f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)});;All files (*)"
 # While browsing, a picture the cache cannot answer waits this long for the models, so holding
 # an arrow key down starts no model work for the pictures passed on the way.
 BROWSE_SETTLE_MS = 250

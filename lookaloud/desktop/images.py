@@ -8,8 +8,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRect
 from PySide6.QtGui import QImage, QImageWriter, QPixmap
 
 from lookaloud.core.errors import LookaloudError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 
 
 class ClipboardEmpty(LookaloudError):

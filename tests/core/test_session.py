@@ -15,8 +15,8 @@ from lookaloud.core.errors import Cancelled, ImageNotFound, WriterError, WriterU
 from lookaloud.core.pipeline.result import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
 from lookaloud.core.pipeline.retry import Backoff
 from lookaloud.core.session import MAX_ANSWER_WORDS, Session, SessionOptions
-from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.local import LocalQwenWriter
+from lookaloud.core.writers.openai_api import Endpoint
 from lookaloud.core.writers.remote_vlm import RemoteVlmWriter
 
 # Distinct made-up words, so only the length rule can object to it.

@@ -80,8 +80,8 @@ def test_saved_file_is_versioned_commented_toml_and_leaves_no_temporary_file() -
     text = path.read_text(encoding="utf-8")
 
     data = tomllib.loads(text)
-    assert data["version"] == 1
-    assert data["pipeline"]["max_image_side"] == 1600
+    assert data["version"] == 2
+    assert data["pipeline"]["caption_image_side"] == 384
     assert "# Speaking rate in words per minute. Allowed: from 80 to 450." in text
     assert [p.name for p in path.parent.iterdir()] == ["settings.toml"]
 
@@ -221,6 +221,16 @@ def test_old_files_are_migrated_without_being_rewritten(version_line: str) -> No
     assert settings_path().read_text() == text
 
 
+def test_a_version_1_file_loses_the_image_side_that_nothing_applied_without_a_notice() -> None:
+    text = "version = 1\n[pipeline]\nmax_image_side = 2048\ncaption_image_side = 224\n"
+    loaded = load_text(text)
+
+    assert loaded.settings.pipeline.caption_image_side == 224
+    assert not hasattr(loaded.settings.pipeline, "max_image_side")
+    assert loaded.notices == []
+    assert settings_path().read_text() == text
+
+
 def test_a_newer_file_is_read_as_far_as_it_is_understood() -> None:
     loaded = load_text("version = 7\n[general]\nlang = 'zh'\nmood = 'cheerful'\n[future]\nx = 1\n")
 
@@ -275,7 +285,7 @@ def test_with_overrides_refuses_unknown_names_with_a_suggestion() -> None:
 def test_the_schema_describes_every_setting_once() -> None:
     specs = list(setting_specs())
 
-    assert len(specs) == 33
+    assert len(specs) == 32  # 33 until max_image_side, which nothing applied, went
     assert len({spec.key for spec in specs}) == len(specs)  # short names are unambiguous
     assert all(spec.rule.description.endswith(".") for spec in specs)
     assert {spec.section for spec in specs} == {

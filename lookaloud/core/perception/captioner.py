@@ -14,7 +14,6 @@ from typing import Any
 
 import torch
 from PIL import Image
-from safetensors import SafetensorError
 from transformers import (
     AutoProcessor,
     BlipForConditionalGeneration,
@@ -22,10 +21,11 @@ from transformers import (
     LogitsProcessorList,
 )
 
-from lookaloud.core.errors import ModelLoadFailed, PerceptionError
+from lookaloud.core.errors import PerceptionError
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.dtypes import preferred_dtype
 from lookaloud.core.runtime.hub import CAPTIONING, HubAccess, quiet_transformers, resolve_model
+from lookaloud.core.runtime.loading import ProcessCache, load_failures
 
 # BLIP's training captions leave made-up words such as "arafed" and "araffe" in its output.
 _ARTEFACTS = re.compile(r"\bar+af+e*d?s?\b", re.IGNORECASE)
@@ -99,7 +99,7 @@ class BlipCaptioner:
         if self._torch_threads is not None:
             torch.set_num_threads(self._torch_threads)
         quiet_transformers()
-        try:
+        with load_failures(_load_failed_message(self.model_name)):
             processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
                 folder, trust_remote_code=False
             )
@@ -109,8 +109,6 @@ class BlipCaptioner:
                 use_safetensors=True,
                 trust_remote_code=False,
             )
-        except (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError) as exc:
-            raise ModelLoadFailed(_load_failed_message(self.model_name)) from exc
         return _Loaded(processor=processor, model=model)
 
     def _preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
@@ -155,17 +153,9 @@ def clean_caption(text: str) -> str:
     return _LEADING_THERE.sub("", text).strip()
 
 
-_CAPTIONERS: dict[str, BlipCaptioner] = {}
-_CAPTIONERS_LOCK = threading.Lock()
+_CAPTIONERS: ProcessCache[str, BlipCaptioner] = ProcessCache()
 
 
 def captioner_for(model: str) -> BlipCaptioner:
-    """The one captioner per model name in this process.
-
-    A deliberate per-process cache: loading BLIP takes seconds and hundreds of megabytes, so every
-    pipeline run in a process shares one loaded model instead of loading its own.
-    """
-    with _CAPTIONERS_LOCK:
-        if model not in _CAPTIONERS:
-            _CAPTIONERS[model] = BlipCaptioner(model)
-        return _CAPTIONERS[model]
+    """The one captioner per model name in this process (see runtime.loading)."""
+    return _CAPTIONERS.get(model, lambda: BlipCaptioner(model))

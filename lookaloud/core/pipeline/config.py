@@ -13,7 +13,6 @@ class PipelineConfig:
     detail: Detail = Detail.STANDARD
     ocr: bool = True
     max_attempts: int = 3
-    max_image_side: int = 1600
     caption_image_side: int = 384
     max_new_tokens: int = 0
     temperature: float = 0.7

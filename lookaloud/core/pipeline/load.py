@@ -45,6 +45,8 @@ MAX_PIXELS = 100_000_000
 """Largest picture accepted (100 megapixels): above any screen, and above nearly every camera."""
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "WebP", "BMP", "TIFF", "GIF")
+# The file names of those formats: what batch, browse mode and the open dialogs look for.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 # Pillow's format names mapped to the name we report; MPO is how Pillow labels the JPEG files
 # written by many phones and cameras (a JPEG with extra preview frames).

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -36,6 +35,7 @@ from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
 from lookaloud.core.runtime.dtypes import preferred_dtype
 from lookaloud.core.runtime.hub import WRITING, HubAccess, quiet_transformers, resolve_model
+from lookaloud.core.runtime.loading import ProcessCache, load_failures
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.decode import GROUPED_ATTENTION, GrowingCache, supports_growing_cache
 from lookaloud.core.writers.matmuls import single_token_steps_without_onednn
@@ -292,27 +292,18 @@ def _without_tags(pieces: Iterable[str]) -> Iterator[str]:
         yield tail
 
 
-_MODELS: dict[tuple[str, torch.dtype, str], LoadedWriterModel] = {}
-_MODELS_LOCK = threading.Lock()
+_MODELS: ProcessCache[tuple[str, torch.dtype, str], LoadedWriterModel] = ProcessCache()
 
 
 def _shared_model(folder: Path, how: tuple[torch.dtype, str], name: str) -> LoadedWriterModel:
-    """The per-process model cache.
-
-    Deliberate: a Qwen3 model takes seconds and gigabytes to load, so every writer in a process
-    shares one copy per folder, dtype and attention. The lock makes two first uses load once.
-    """
-    key = (str(folder.resolve()), *how)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = _load(folder, how, name)
-        return _MODELS[key]
+    """One copy per folder, dtype and attention for the whole process (see runtime.loading)."""
+    return _MODELS.get((str(folder.resolve()), *how), lambda: _load(folder, how, name))
 
 
 def _load(folder: Path, how: tuple[torch.dtype, str], name: str) -> LoadedWriterModel:
     dtype, attention = how
     quiet_transformers()
-    try:
+    with load_failures(_load_failed_message(name)):
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(
             folder,
@@ -321,8 +312,6 @@ def _load(folder: Path, how: tuple[torch.dtype, str], name: str) -> LoadedWriter
             use_safetensors=True,
             trust_remote_code=False,
         )
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError, SafetensorError) as exc:
-        raise ModelLoadFailed(_load_failed_message(name)) from exc
     if not tokenizer.chat_template:
         raise ModelLoadFailed(
             f"The writing model {name} has no chat template, so it is not a chat model; "

@@ -23,9 +23,9 @@ import httpx
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import WriterReasoningOnly
-from lookaloud.core.writers._http import Endpoint, FieldsRefused, OpenAIClient
 from lookaloud.core.writers._sse import Delta
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
+from lookaloud.core.writers.openai_api import Endpoint, FieldsRefused, OpenAIClient
 from lookaloud.core.writers.tags import ThinkTagFilter
 
 log = logging.getLogger(__name__)

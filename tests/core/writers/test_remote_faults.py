@@ -35,9 +35,9 @@ from lookaloud.core.pipeline.config import WriteSettings
 from lookaloud.core.pipeline.result import Event, RetryEvent, SentenceEvent
 from lookaloud.core.pipeline.retry import Backoff
 from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
-from lookaloud.core.writers._http import Endpoint
-from lookaloud.core.writers._secrets import ApiKey
+from lookaloud.core.writers.api_keys import ApiKey
 from lookaloud.core.writers.base import Writer
+from lookaloud.core.writers.openai_api import Endpoint
 from lookaloud.core.writers.remote import RemoteWriter
 
 REFUSAL = "I'm sorry, but as an AI I cannot see images. Please describe it yourself."

@@ -6,16 +6,16 @@ import pytest
 from PIL import Image
 
 from lookaloud.core.errors import SettingsError
-from lookaloud.core.writers._http import Endpoint, _retry_after
-from lookaloud.core.writers._secrets import ApiKey, find_api_key, save_api_key
 from lookaloud.core.writers._sse import MalformedChunk, parse_chunk, sse_payloads
-from lookaloud.core.writers._url import (
+from lookaloud.core.writers.address import (
     display_url,
     is_loopback,
     normalize_base_url,
     unencrypted_notice,
 )
+from lookaloud.core.writers.api_keys import ApiKey, find_api_key, save_api_key
 from lookaloud.core.writers.base import ChatMessage
+from lookaloud.core.writers.openai_api import Endpoint, _retry_after
 from lookaloud.core.writers.remote import message_json
 from lookaloud.core.writers.remote_vlm import RemoteVlmWriter
 

@@ -23,8 +23,8 @@ from lookaloud.core.cancel import CancelToken
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Session
-from lookaloud.core.writers._http import Endpoint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
+from lookaloud.core.writers.openai_api import Endpoint
 from lookaloud.core.writers.remote import RemoteWriter
 from lookaloud.core.writers.remote_vlm import RemoteVlmWriter
 

@@ -34,9 +34,9 @@ from lookaloud.core.errors import (
     WriterTimeout,
     WriterUnavailable,
 )
-from lookaloud.core.writers._secrets import DEFAULT_KEY_ENV, ApiKey
 from lookaloud.core.writers._sse import Delta, MalformedChunk, parse_chunk, sse_payloads
-from lookaloud.core.writers._url import display_url
+from lookaloud.core.writers.address import display_url
+from lookaloud.core.writers.api_keys import DEFAULT_KEY_ENV, ApiKey
 
 log = logging.getLogger(__name__)
 
