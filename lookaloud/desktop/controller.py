@@ -31,6 +31,7 @@ from lookaloud.core.storage.history import History
 from lookaloud.desktop import capture
 from lookaloud.desktop.announce import announce
 from lookaloud.desktop.browse import Browser
+from lookaloud.desktop.commands import BY_NAME
 from lookaloud.desktop.describing import settings_fingerprint
 from lookaloud.desktop.focus import FocusedWindow, Rect, focused_window, give_focus_back
 from lookaloud.desktop.hiding import OwnWindowHider
@@ -143,23 +144,19 @@ class Controller(QObject):
         return name == last_name and via != last_via and now - last_time < SAME_PRESS_S
 
     def _run(self, name: str) -> None:
-        handlers: dict[str, Callable[[], None]] = {
-            "describe_screen": self.describe_screen,
-            "describe_window": self.describe_window,
-            "describe_region": self.describe_region,
-            "describe_clipboard": self.describe_clipboard,
-            "open_file": self.open_file,
-            "open_folder": self.open_folder,
-            "find_pictures": self.find_pictures,
-            "stop_speech": self.stop,
-            "repeat_last": self.repeat_last,
-            "copy_description": lambda: self._copy(self.last_text),
-            "settings": self.settings_requested.emit,
-            "quit": self.quit_requested.emit,
-        }
-        handler = handlers.get(name)
-        if handler is not None:
+        command = BY_NAME.get(name)
+        if command is not None and command.handler:
+            handler: Callable[[], None] = getattr(self, command.handler)
             handler()
+
+    def copy_description(self) -> None:
+        self._copy(self.last_text)
+
+    def open_settings(self) -> None:
+        self.settings_requested.emit()
+
+    def request_quit(self) -> None:
+        self.quit_requested.emit()
 
     def start(self) -> None:
         self.status("Loading the models in the background; commands work already.")

@@ -17,18 +17,12 @@ from PySide6.QtCore import QObject, Signal
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.settings import HotkeySettings
+from lookaloud.desktop.commands import hotkey_commands
 
 log = logging.getLogger(__name__)
 
-# Command names, in menu order; each is also the [hotkeys] setting that holds its keys.
-COMMANDS = (
-    "describe_screen",
-    "describe_window",
-    "describe_region",
-    "describe_clipboard",
-    "stop_speech",
-    "repeat_last",
-)
+# Command names, in the table's order; each is also the [hotkeys] setting that holds its keys.
+COMMANDS = tuple(command.name for command in hotkey_commands())
 
 _MODIFIERS = {"Ctrl": "<ctrl>", "Alt": "<alt>", "Shift": "<shift>", "Meta": "<cmd>"}
 _FUNCTION_KEY = re.compile(r"F(?:[1-9]|1[0-2])")

@@ -8,14 +8,7 @@ from PySide6.QtCore import QObject, QRect, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-TRAY_COMMANDS = (
-    "describe_screen",
-    "describe_window",
-    "describe_region",
-    "describe_clipboard",
-    "stop_speech",
-    "repeat_last",
-)
+from lookaloud.desktop.commands import tray_commands
 
 
 def app_icon() -> QIcon:
@@ -45,8 +38,8 @@ class Tray(QObject):
     ) -> None:
         super().__init__(parent)
         self.menu = QMenu()
-        for name in TRAY_COMMANDS:
-            self.menu.addAction(actions[name])
+        for command in tray_commands():
+            self.menu.addAction(actions[command.name])
         self.menu.addSeparator()
         self.menu.addAction(show_window)
         self.menu.addAction(actions["quit"])

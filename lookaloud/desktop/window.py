@@ -8,7 +8,6 @@ window only shows things and reports what the user asked for; the controller doe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
@@ -27,60 +26,7 @@ from PySide6.QtWidgets import (
 
 from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.desktop.browse_view import BrowsePanel
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    text: str  # with an & before the mnemonic letter
-    description: str  # the accessible description and tooltip
-    keys: str = ""  # the default shortcut; hotkey commands take theirs from the settings
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command("describe_screen", "Describe &screen", "Describe everything on the screen."),
-    Command("describe_window", "Describe active &window", "Describe the window in front."),
-    Command("describe_region", "Describe &region…", "Choose a part of the screen to describe."),
-    Command("describe_clipboard", "Describe clip&board image", "Describe the copied image."),
-    Command("open_file", "&Open image file…", "Choose an image file to describe.", "Ctrl+O"),
-    Command(
-        "open_folder",
-        "Browse fo&lder…",
-        "Open a folder and move through its pictures with the arrow keys.",
-        "Ctrl+Shift+O",
-    ),
-    Command(
-        "find_pictures",
-        "&Find described pictures…",
-        "Search the descriptions and text of every picture described so far.",
-        "Ctrl+F",
-    ),
-    Command("stop_speech", "S&top speech", "Stop speaking and stop describing."),
-    Command("repeat_last", "Re&peat", "Say the last description again."),
-    Command("copy_description", "Cop&y description", "Copy the description.", "Ctrl+Shift+C"),
-    Command("ask_question", "&Ask a question", "Go to the question box.", "Ctrl+L"),
-    Command("settings", "Se&ttings…", "Change language, voice, models and hotkeys.", "Ctrl+,"),
-    Command("quit", "&Quit", "Close Lookaloud.", "Ctrl+Q"),
-)
-MENUS = (
-    ("&File", ("open_file", "open_folder", "find_pictures", "settings", "quit")),
-    (
-        "&Describe",
-        ("describe_screen", "describe_window", "describe_region", "describe_clipboard"),
-    ),
-    ("Spee&ch", ("stop_speech", "repeat_last", "copy_description", "ask_question")),
-)
-BUTTON_ROWS = (
-    (
-        "describe_screen",
-        "describe_window",
-        "describe_region",
-        "describe_clipboard",
-        "open_file",
-        "open_folder",
-    ),
-    ("stop_speech", "repeat_last", "copy_description"),
-)
+from lookaloud.desktop.commands import COMMANDS, MENU_TITLES, Command, button_rows, in_menu
 
 
 class HistoryList(QListWidget):
@@ -147,10 +93,10 @@ class MainWindow(QMainWindow):
                 button.setToolTip(action.toolTip())
 
     def _build_menus(self) -> None:
-        for title, names in MENUS:
+        for title in MENU_TITLES:
             menu = self.menuBar().addMenu(title)
-            for name in names:
-                menu.addAction(self.actions_by_name[name])
+            for command in in_menu(title):
+                menu.addAction(self.actions_by_name[command.name])
 
     def _description_view(self) -> QPlainTextEdit:
         view = QPlainTextEdit()
@@ -170,12 +116,12 @@ class MainWindow(QMainWindow):
 
     def _central(self) -> QWidget:
         layout = QVBoxLayout()
-        layout.addLayout(self._button_row(BUTTON_ROWS[0]))
+        layout.addLayout(self._button_row(button_rows()[0]))
         layout.addWidget(self.browse, 2)  # hidden until a folder is opened
         layout.addWidget(_label("Descriptio&n:", self.description))
         layout.addWidget(self.description, 3)
         layout.addLayout(self._question_row())
-        layout.addLayout(self._button_row(BUTTON_ROWS[1]))
+        layout.addLayout(self._button_row(button_rows()[1]))
         layout.addWidget(_label("&History:", self.history))
         layout.addWidget(self.history, 1)
         self.history.setAccessibleName("History")
@@ -186,9 +132,10 @@ class MainWindow(QMainWindow):
         central.setLayout(layout)
         return central
 
-    def _button_row(self, names: tuple[str, ...]) -> QHBoxLayout:
+    def _button_row(self, commands: tuple[Command, ...]) -> QHBoxLayout:
         row = QHBoxLayout()
-        for name in names:
+        for command in commands:
+            name = command.name
             action = self.actions_by_name[name]
             button = QPushButton(action.text())
             button.setAccessibleDescription(action.toolTip())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
-from lookaloud.desktop.tray import TRAY_COMMANDS, Tray, app_icon
+from lookaloud.desktop.commands import tray_commands
+from lookaloud.desktop.tray import Tray, app_icon
 from lookaloud.desktop.window import MainWindow
 
 
@@ -15,7 +16,7 @@ def test_tray_menu_has_the_main_commands_and_quit(qtbot: QtBot) -> None:
     show = QAction("Show &window", window)
     tray = Tray(window.actions_by_name, show, window)
     texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
-    expected = [window.actions_by_name[name].text() for name in TRAY_COMMANDS]
+    expected = [window.actions_by_name[name].text() for name in (c.name for c in tray_commands())]
     assert texts == [*expected, "Show &window", "&Quit"]
     assert tray.menu.actions()[0] is window.actions_by_name["describe_screen"]  # same action
     assert not app_icon().isNull()

@@ -11,8 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from helpers.desktop import DESCRIPTION, SENTENCES
 from lookaloud.core.settings import Settings
+from lookaloud.desktop.commands import COMMANDS
 from lookaloud.desktop.hotkeys import bindings
-from lookaloud.desktop.window import COMMANDS, MainWindow
+from lookaloud.desktop.window import MainWindow
 
 
 @pytest.fixture
