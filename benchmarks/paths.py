@@ -8,7 +8,7 @@ number of tokens; both have their models loaded and warmed before the clock star
   after the last token (``first_sentence_s`` equals ``total_s``); nothing is kept between calls.
 - **product** — :class:`lookaloud.core.pipeline.run.Pipeline` with the real
   :class:`BlipCaptioner`, :class:`RapidOcrReader` and :class:`LocalQwenWriter`, put together as
-  :func:`lookaloud.core.assembly.local_models` does; ``first_sentence_s`` is the moment its first
+  :func:`lookaloud.core.assembly.models_for` does; ``first_sentence_s`` is the moment its first
   sentence event (what speech receives) arrives.
 """
 

@@ -8,9 +8,9 @@ import sys
 from typing import TextIO
 
 from lookaloud.cli.common import EXIT_FAILED, EXIT_OK, tell, user_settings, with_flags
-from lookaloud.core.assembly import RemoteChoice, remote_endpoint
 from lookaloud.core.errors import SettingsError, WriterError
 from lookaloud.core.settings import Settings
+from lookaloud.core.writers.registry import endpoint_for
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -24,13 +24,13 @@ def _check(settings: Settings, out: TextIO, err: TextIO) -> int:
     from lookaloud.cli.remote_check import check_server
     from lookaloud.core.writers.address import unencrypted_notice
 
-    choice = RemoteChoice.from_settings(settings.remote)
-    if not choice.base_url.strip():
+    remote = settings.remote
+    if not remote.base_url.strip():
         raise SettingsError(
             "Give the server's address with --base-url URL, or set base_url in the [remote] "
             "section of the settings."
         )
-    endpoint = remote_endpoint(choice)
+    endpoint = endpoint_for(remote)
     vision = settings.remote.writer == "remote-vlm"
     warning = unencrypted_notice(endpoint.base_url, sends_images=vision)
     if warning:

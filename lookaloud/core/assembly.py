@@ -10,68 +10,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.errors import SettingsError
-from lookaloud.core.perception.base import Captioner, TextReader
+from lookaloud.core.perception.registry import (
+    CAPTIONERS,
+    DEFAULT_CAPTIONER,
+    DEFAULT_READER,
+    READERS,
+    part,
+)
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.pipeline.prompt import prompt_version
 from lookaloud.core.pipeline.run import Pipeline
-from lookaloud.core.runtime.models import Models, ModelSlot
-from lookaloud.core.settings import RemoteSettings, Settings
+from lookaloud.core.runtime.models import ModelChoice, Models, ModelSlot
+from lookaloud.core.settings import Settings
 from lookaloud.core.storage.cache import fingerprint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
+from lookaloud.core.writers.registry import BACKENDS, WRITERS, endpoint_for, writer_backend
 
-if TYPE_CHECKING:
-    from lookaloud.core.writers.openai_api import Endpoint
-
-BACKENDS = ("local", "remote", "remote-vlm")
-
-
-@dataclass(frozen=True)
-class RemoteChoice:
-    """The server for the remote backends, as typed by the user (normalized when built)."""
-
-    base_url: str
-    model: str
-    api_key_env: str = "LOOKALOUD_API_KEY"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 60.0
-    concurrency: int = 4
-
-    @classmethod
-    def from_settings(cls, remote: RemoteSettings) -> RemoteChoice:
-        return cls(
-            remote.base_url,
-            remote.model,
-            remote.api_key_env,
-            remote.connect_timeout,
-            remote.read_timeout,
-            remote.concurrency,
-        )
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    caption_model: str
-    writer_model: str
-    ocr: bool = True
-    backend: str = "local"  # one of BACKENDS
-    remote: RemoteChoice | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ModelChoice:
-        """The models and the backend the settings choose (the command line can override each)."""
-        return cls(
-            settings.models.caption_model,
-            settings.models.writer_model,
-            settings.pipeline.ocr,
-            backend=settings.remote.writer,
-            remote=RemoteChoice.from_settings(settings.remote),
-        )
+__all__ = ["BACKENDS", "ModelChoice", "build_pipeline", "endpoint_for", "models_for"]
 
 
 def config_from_settings(settings: Settings) -> PipelineConfig:
@@ -107,114 +65,44 @@ def output_fingerprint(
     )
 
 
-def local_models(choice: ModelChoice) -> Models:
-    """Slots for BLIP, RapidOCR and the local Qwen3 writer; nothing is loaded yet."""
-    return Models(
-        captioner=ModelSlot(lambda: _captioner(choice.caption_model)),
-        reader=ModelSlot(_reader) if choice.ocr else None,
-        writer=ModelSlot(lambda: _local_writer(choice.writer_model)),
-        backend="local",
-    )
+def models_for(choice: ModelChoice) -> Models:
+    """Slots for the parts ``choice`` names; nothing is loaded yet.
 
-
-def remote_models(choice: ModelChoice) -> Models:
-    """Slots for a remote writer (``remote`` or ``remote-vlm``) with the local writer behind it.
-
-    Raises SettingsError, before anything is sent, when the address or model is missing or
-    the address is not a web address.
+    The writer and the one that takes over when it fails for good come from the writers'
+    registry; a writer that sees the picture itself needs no local captioner. Raises
+    SettingsError, before anything is sent, for an unknown backend or a server setting that is
+    missing or wrong.
     """
-    from lookaloud.core.writers.address import unencrypted_notice
-
-    endpoint = remote_endpoint(_remote_of(choice))
-    vision = choice.backend == "remote-vlm"
-    notice = unencrypted_notice(endpoint.base_url, sends_images=vision)
+    backend = writer_backend(choice.backend)
+    prepared = backend.prepare(choice)
     local_lock = threading.Lock()
+    captioner = part(CAPTIONERS, DEFAULT_CAPTIONER)
+    reader = part(READERS, DEFAULT_READER)
     return Models(
-        captioner=None if vision else ModelSlot(lambda: _captioner(choice.caption_model)),
-        reader=ModelSlot(_reader) if choice.ocr else None,
-        writer=ModelSlot(lambda: _remote_writer(endpoint, vision=vision)),
-        backend=choice.backend,
-        fallback_writer=ModelSlot(
-            lambda: _OneAtATime(_local_writer(choice.writer_model), local_lock)
-        ),
-        notices=(notice,) if notice else (),
+        captioner=None
+        if backend.sees_images
+        else ModelSlot(lambda: captioner.make(choice.caption_model)),
+        reader=ModelSlot(reader.make) if choice.ocr else None,
+        writer=ModelSlot(prepared.make),
+        backend=backend.name,
+        fallback_writer=_taking_over(backend.takes_over, choice, local_lock),
+        notices=prepared.notices,
         local_lock=local_lock,
     )
 
 
-def remote_endpoint(remote: RemoteChoice) -> Endpoint:
-    """The checked server address, model and key (from the environment or the keyring)."""
-    from lookaloud.core.writers.address import normalize_base_url
-    from lookaloud.core.writers.api_keys import find_api_key
-    from lookaloud.core.writers.openai_api import Endpoint
-
-    base_url = normalize_base_url(remote.base_url)
-    return Endpoint(
-        base_url=base_url,
-        model=remote.model.strip(),
-        api_key=find_api_key(base_url, remote.api_key_env),
-        key_env=remote.api_key_env,
-        connect_timeout_s=remote.connect_timeout_s,
-        read_timeout_s=remote.read_timeout_s,
-        concurrency=remote.concurrency,
-    )
-
-
-def _remote_of(choice: ModelChoice) -> RemoteChoice:
-    remote = choice.remote
-    if remote is None or not remote.base_url.strip():
-        raise SettingsError(
-            f"The {choice.backend} backend needs the server's address; set base_url in the "
-            "[remote] section of the settings, or give --base-url URL on the command line."
-        )
-    if not remote.model.strip():
-        raise SettingsError(
-            f"The {choice.backend} backend needs the name of a model on the server; set model "
-            "in the [remote] section of the settings, or give --model NAME on the command line "
-            "(`lookaloud remote check` lists them)."
-        )
-    return remote
-
-
-def models_for(choice: ModelChoice) -> Models:
-    if choice.backend not in BACKENDS:
-        raise SettingsError(
-            f"There is no backend called {choice.backend!r}; choose one of: {', '.join(BACKENDS)}."
-        )
-    return local_models(choice) if choice.backend == "local" else remote_models(choice)
+def _taking_over(
+    name: str | None, choice: ModelChoice, lock: threading.Lock
+) -> ModelSlot[Writer] | None:
+    """The writer that takes over, written for one image at a time (see _OneAtATime)."""
+    if name is None:
+        return None
+    make = WRITERS[name].prepare(choice).make
+    return ModelSlot(lambda: _OneAtATime(make(), lock))
 
 
 def build_pipeline(choice: ModelChoice, config: PipelineConfig) -> Pipeline:
     return Pipeline(models_for(choice), config)
-
-
-def _captioner(model: str) -> Captioner:
-    from lookaloud.core.perception.captioner import captioner_for
-
-    captioner = captioner_for(model)
-    captioner.load()
-    return captioner
-
-
-def _reader() -> TextReader:
-    from lookaloud.core.perception.ocr import RapidOcrReader
-
-    return RapidOcrReader()
-
-
-def _local_writer(model: str) -> Writer:
-    from lookaloud.core.writers.local import LocalQwenWriter
-
-    writer = LocalQwenWriter(model)
-    writer.load()
-    return writer
-
-
-def _remote_writer(endpoint: Endpoint, *, vision: bool) -> Writer:
-    from lookaloud.core.writers.remote import RemoteWriter
-    from lookaloud.core.writers.remote_vlm import RemoteVlmWriter
-
-    return RemoteVlmWriter(endpoint) if vision else RemoteWriter(endpoint)
 
 
 class _OneAtATime:

@@ -24,10 +24,11 @@ from helpers.fault_server import (
     words,
 )
 from helpers.render import render_blank, render_dialog
-from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.settings import RemoteSettings
 
 TESTS = Path(__file__).resolve().parents[1]
 SECRET = "sk-cli-secret-9876543210"
@@ -295,7 +296,7 @@ def test_concurrency_bounds_parallel_requests_and_keeps_the_order(
 
 def test_plain_http_to_another_computer_is_told_with_every_result(tmp_path: Path) -> None:
     # A blank image needs no writer, so nothing is sent to the (unreachable) address.
-    remote = RemoteChoice("http://192.0.2.10:8000", "m")
+    remote = RemoteSettings(base_url="http://192.0.2.10:8000", model="m")
     choice = ModelChoice("c", "w", ocr=False, backend="remote-vlm", remote=remote)
     result = Pipeline(models_for(choice), PipelineConfig()).run(render_blank(tmp_path / "b.png"))
     assert result.ok and any(

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from helpers.fault_server import error, fault_server, stream, words
 from helpers.render import render_dialog
-from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.prompt import templates
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Session
+from lookaloud.core.settings import RemoteSettings
 
 GOOD_DIALOG = (
     'A dialog box asks "Save changes?" at the top left of the screen. '
@@ -26,7 +27,7 @@ def test_the_local_model_takes_over_when_the_server_refuses(
     tiny_qwen_dir: Path, tmp_path: Path
 ) -> None:
     with fault_server([error(403, "forbidden")]) as server:
-        remote = RemoteChoice(server.url, "m")
+        remote = RemoteSettings(base_url=server.url, model="m")
         choice = ModelChoice("missing-captioner", str(tiny_qwen_dir), True, "remote", remote)
         pipeline = Pipeline(models_for(choice), PipelineConfig(max_attempts=2, seed=3))
         result = pipeline.run(render_dialog(tmp_path / "dialog.png"))
@@ -42,7 +43,7 @@ def test_the_local_model_takes_over_when_the_server_refuses(
 
 def test_a_follow_up_question_carries_the_conversation_and_the_image(tmp_path: Path) -> None:
     with fault_server([stream(words(GOOD_DIALOG)), stream(words(ANSWER))]) as server:
-        remote = RemoteChoice(server.url, "m")
+        remote = RemoteSettings(base_url=server.url, model="m")
         choice = ModelChoice("c", "w", True, "remote-vlm", remote)
         pipeline = Pipeline(models_for(choice), PipelineConfig())
         result = pipeline.run(render_dialog(tmp_path / "dialog.png"))

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from helpers.desktop import CountingFactory
-from lookaloud.core.assembly import ModelChoice, local_models
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
@@ -108,7 +108,7 @@ def test_missing_models_open_the_dialog(qtbot: QtBot, make_app, tmp_path: Path) 
     missing = ModelChoice(str(tmp_path / "none-blip"), str(tmp_path / "none-qwen"), ocr=False)
     app = make_app(
         silent_settings(),
-        CountingFactory(lambda: Pipeline(local_models(missing), PipelineConfig())),
+        CountingFactory(lambda: Pipeline(models_for(missing), PipelineConfig())),
     )
     app.start()
     qtbot.waitUntil(lambda: bool(app.window.findChildren(MissingModelsDialog)), timeout=10_000)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from helpers.desktop import ANSWER, DESCRIPTION, SENTENCES, GatedWriter, pipeline_with
 from helpers.render import render_dialog
 from helpers.scripted import ScriptedWriter
-from lookaloud.core.assembly import ModelChoice, local_models
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
@@ -129,7 +129,7 @@ def test_tasks_cancelled_while_queued_never_run(qtbot: QtBot, make_worker, image
 
 def test_warming_up_reports_missing_models(qtbot: QtBot, make_worker, tmp_path: Path) -> None:
     missing = ModelChoice(str(tmp_path / "no-blip"), str(tmp_path / "no-qwen"), ocr=False)
-    worker = make_worker(lambda: Pipeline(local_models(missing), PipelineConfig()))
+    worker = make_worker(lambda: Pipeline(models_for(missing), PipelineConfig()))
     with qtbot.waitSignal(worker.warmed, timeout=10_000) as warmed:
         worker.warm()
     problems = warmed.args[0]
@@ -141,7 +141,7 @@ def test_warming_up_loads_real_models(
     qtbot: QtBot, make_worker, tiny_blip_dir: Path, tiny_qwen_dir: Path
 ) -> None:
     choice = ModelChoice(str(tiny_blip_dir), str(tiny_qwen_dir), ocr=False)
-    models = local_models(choice)
+    models = models_for(choice)
     worker = make_worker(lambda: Pipeline(models, PipelineConfig()))
     with qtbot.waitSignal(worker.warmed, timeout=60_000) as warmed:
         worker.warm()

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from lookaloud.core.errors import ModelError
 from lookaloud.core.perception.base import Captioner, TextReader
+from lookaloud.core.settings import RemoteSettings, Settings
 from lookaloud.core.writers.base import Writer
 
 T = TypeVar("T")
@@ -55,3 +56,27 @@ class Models:
     # Local models (captioning, OCR) work on one image at a time, even when remote writing of
     # several images runs in parallel.
     local_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which models describe: the captioner's and local writer's ids, OCR on or off, the
+    backend that writes (a name in the writers' registry) and its server."""
+
+    caption_model: str
+    writer_model: str
+    ocr: bool = True
+    backend: str = "local"
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelChoice:
+        """The models and the backend the settings choose (the command line overrides them
+        through the settings, see lookaloud.cli.common)."""
+        return cls(
+            settings.models.caption_model,
+            settings.models.writer_model,
+            settings.pipeline.ocr,
+            backend=settings.remote.writer,
+            remote=settings.remote,
+        )

@@ -9,7 +9,7 @@ import pytest
 
 from helpers.render import DIALOG_LINES, render_blank, render_dialog
 from helpers.scripted import ScriptedWriter
-from lookaloud.core.assembly import ModelChoice, local_models
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelMissing
 from lookaloud.core.pipeline.config import PipelineConfig
@@ -29,7 +29,7 @@ GOOD_DIALOG = (
 
 @pytest.fixture(scope="module")
 def real_models(tiny_blip_dir: Path, tiny_qwen_dir: Path) -> Models:
-    return local_models(ModelChoice(str(tiny_blip_dir), str(tiny_qwen_dir)))
+    return models_for(ModelChoice(str(tiny_blip_dir), str(tiny_qwen_dir)))
 
 
 def with_writer(models: Models, writer: Writer | None) -> Models:
@@ -110,7 +110,7 @@ def test_missing_writer_model_gives_the_facts_and_names_the_model(
     real_models: Models, tmp_path: Path
 ) -> None:
     missing = tmp_path / "no-such-model"
-    models = local_models(ModelChoice(str(missing), str(missing)))
+    models = models_for(ModelChoice(str(missing), str(missing)))
     models = Models(real_models.captioner, real_models.reader, models.writer)
     result, _ = run(Pipeline(models, PipelineConfig()), render_dialog(tmp_path / "d.png"))
     assert result.ok and result.fallback and result.attempts == 0

@@ -18,11 +18,12 @@ from PIL import Image
 
 from helpers.render import render_dialog, render_photo_like
 from helpers.serve import Served
-from lookaloud.core.assembly import ModelChoice, RemoteChoice, models_for
+from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.session import Session
+from lookaloud.core.settings import RemoteSettings
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.openai_api import Endpoint
 from lookaloud.core.writers.remote import RemoteWriter
@@ -139,7 +140,7 @@ def test_remote_vlm_describes_and_answers_a_follow_up_with_the_image(
         "unused-writer",
         ocr=False,
         backend="remote-vlm",
-        remote=RemoteChoice(served_vlm.base_url, served_vlm.model),
+        remote=RemoteSettings(base_url=served_vlm.base_url, model=served_vlm.model),
     )
     pipeline = Pipeline(models_for(choice), PipelineConfig(max_attempts=2))
     result = pipeline.run(render_photo_like(tmp_path / "photo.jpg"))

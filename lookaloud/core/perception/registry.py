@@ -1,0 +1,76 @@
+"""The perception parts by name: captioners and OCR readers, shaped like the speech registry.
+
+Each entry says whether it can run here (its library is installed) and how to make it; the
+part is imported only when it is made, so choosing one costs nothing until an image needs it.
+A part that cannot run here is a ModelMissing whose sentence says what it needs, so the
+pipeline carries on without it and tells the user.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from lookaloud.core.errors import ModelMissing, SettingsError
+from lookaloud.core.perception.base import Captioner, TextReader
+
+T = TypeVar("T")
+
+DEFAULT_CAPTIONER = "blip"
+DEFAULT_READER = "rapidocr"
+
+
+@dataclass(frozen=True)
+class PartBackend(Generic[T]):
+    name: str
+    label: str  # how the user hears it named
+    module: str  # the library it needs; check() looks for it
+    needs: str  # what to install, said when it is missing
+    create: Callable[[str], T]  # from a model id or folder ("" where the part has its own)
+
+    def check(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def make(self, model: str = "") -> T:
+        if not self.check():
+            raise ModelMissing(f"{self.label[:1].upper()}{self.label[1:]} needs {self.needs}.")
+        return self.create(model)
+
+
+def _blip(model: str) -> Captioner:
+    from lookaloud.core.perception.captioner import captioner_for
+
+    captioner = captioner_for(model)
+    captioner.load()
+    return captioner
+
+
+def _rapidocr(_model: str) -> TextReader:
+    from lookaloud.core.perception.ocr import RapidOcrReader
+
+    return RapidOcrReader()
+
+
+CAPTIONERS: dict[str, PartBackend[Captioner]] = {
+    "blip": PartBackend(
+        "blip", "the BLIP captioner", "transformers", "transformers and torch", _blip
+    ),
+}
+READERS: dict[str, PartBackend[TextReader]] = {
+    "rapidocr": PartBackend(
+        "rapidocr",
+        "the RapidOCR text reader",
+        "rapidocr_onnxruntime",
+        "rapidocr-onnxruntime (pip install rapidocr-onnxruntime)",
+        _rapidocr,
+    ),
+}
+
+
+def part(registry: dict[str, PartBackend[T]], name: str) -> PartBackend[T]:
+    if name not in registry:
+        known = ", ".join(registry)
+        raise SettingsError(f"There is no part called {name!r}; choose one of: {known}.")
+    return registry[name]
