@@ -18,6 +18,7 @@ from lookaloud.cli.common import (
     user_settings,
 )
 from lookaloud.core.batch import BatchSummary, JsonLinesOutput, find_images, run_batch
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.result import Result
 
 
@@ -77,18 +78,25 @@ def _run_with_progress(
 def _concurrency(requested: int, backend: str) -> int:
     if backend == "local" and requested > 1:
         tell(
-            "The local models describe one image at a time; --concurrency applies to remote "
-            "backends."
+            tr(
+                "The local models describe one image at a time; --concurrency applies to "
+                "remote backends.",
+                "notice",
+            )
         )
         return 1
     return requested
 
 
 def _summary_sentence(summary: BatchSummary, already: int, out: Path | None) -> str:
-    parts = [f"Described {summary.described} images"]
+    parts = [tr("Described {count} images", "batch summary", count=summary.described)]
     if summary.failed:
-        where = f" (see {out})" if out else ""
-        parts.append(f"{summary.failed} could not be described{where}")
+        if out:
+            parts.append(
+                tr("{count} could not be described (see {out})", count=summary.failed, out=out)
+            )
+        else:
+            parts.append(tr("{count} could not be described", count=summary.failed))
     if already:
-        parts.append(f"{already} were already done")
-    return ", ".join(parts) + "."
+        parts.append(tr("{count} were already done", "batch summary", count=already))
+    return tr(", ", "between the parts of a summary").join(parts) + tr(".", "a full stop")

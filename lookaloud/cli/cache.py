@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from lookaloud.cli.common import EXIT_FAILED, EXIT_OK, tell
+from lookaloud.core.i18n import tr
 
 if TYPE_CHECKING:
     from lookaloud.core.storage.cache import DescriptionCache
@@ -20,7 +21,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "search":
         return _search(cache, " ".join(args.query))
     if args.cache_command == "clear":
-        print(f"Removed {cache.clear()} cached descriptions.")
+        print(tr("Removed {count} cached descriptions.", count=cache.clear()))
     else:
         print("\n".join(cache.stats().to_lines()))
     return EXIT_OK
@@ -31,5 +32,5 @@ def _search(cache: DescriptionCache, query: str) -> int:
     for hit in hits:
         print(f"{hit.path}: {hit.summary}")
     if not hits:
-        tell(f"No described image matches {query!r}.")
+        tell(tr("No described image matches {query!r}.", query=query))
     return EXIT_OK if hits else EXIT_FAILED

@@ -20,6 +20,7 @@ from lookaloud.core.assembly import ModelChoice
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.describer import Describer
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.prompt import templates
 from lookaloud.core.pipeline.result import Event, Result, RetryEvent, SentenceEvent
@@ -107,8 +108,11 @@ def _workers(choice: ModelChoice, asked: int | None, images: int, r: _Reporter) 
     if choice.backend == "local":
         if asked is not None and asked > 1:
             r.notice(
-                "The local models describe one image at a time; --concurrency applies to the "
-                "remote backends."
+                tr(
+                    "The local models describe one image at a time; --concurrency applies to "
+                    "the remote backends.",
+                    "notice",
+                )
             )
         return 1
     requested = choice.remote.concurrency if choice.remote else 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lookaloud.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, tell
 from lookaloud.core.errors import Cancelled, LookaloudError, SettingsError
+from lookaloud.core.i18n import N_, set_language, tr
 
 # The module under lookaloud.cli that runs each command; imported only when that command runs,
 # so `lookaloud stats` or `--help` never pays for what `describe` needs.
@@ -31,69 +32,91 @@ COMMAND_MODULES = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookaloud",
-        description="Describe screenshots and images for blind and low-vision people, offline.",
+        description=tr("Describe screenshots and images for blind and low-vision people, offline."),
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar=tr("COMMAND", "placeholder in --help"))
     _add_describe(commands)
     _add_batch(commands)
     _add_models(commands)
-    commands.add_parser("stats", help="show counters from the request log")
+    commands.add_parser("stats", help=tr("show counters from the request log"))
     _add_cache_and_search(commands)
     _add_remote(commands)
     return parser
 
 
 def _add_remote(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    remote = commands.add_parser("remote", help="check or set up a remote server")
-    action = remote.add_subparsers(dest="remote_command", metavar="ACTION", required=True)
+    remote = commands.add_parser("remote", help=tr("check or set up a remote server"))
+    action = remote.add_subparsers(
+        dest="remote_command", metavar=tr("ACTION", "placeholder in --help"), required=True
+    )
     check = action.add_parser(
-        "check", help="list the server's models, send one tiny request, print the latency"
+        "check", help=tr("list the server's models, send one tiny request, print the latency")
     )
     _add_server_options(check, backend=False)
     set_key = action.add_parser(
-        "set-key", help="keep the server's API key in the keyring (read from standard input)"
+        "set-key", help=tr("keep the server's API key in the keyring (read from standard input)")
     )
-    set_key.add_argument("--base-url", metavar="URL", help="the server the key is for")
+    set_key.add_argument("--base-url", metavar="URL", help=tr("the server the key is for"))
 
 
 def _add_cache_and_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cache = commands.add_parser("cache", help="see or empty the description cache")
-    action = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
-    action.add_parser("stats", help="how many descriptions are cached, and the cache's size")
-    action.add_parser("clear", help="forget every cached description")
-    search = commands.add_parser("search", help="find described images by words")
-    search.add_argument("query", nargs="+", help="words to look for in descriptions and text")
+    cache = commands.add_parser("cache", help=tr("see or empty the description cache"))
+    action = cache.add_subparsers(
+        dest="cache_command", metavar=tr("ACTION", "placeholder in --help"), required=True
+    )
+    action.add_parser("stats", help=tr("how many descriptions are cached, and the cache's size"))
+    action.add_parser("clear", help=tr("forget every cached description"))
+    search = commands.add_parser("search", help=tr("find described images by words"))
+    search.add_argument("query", nargs="+", help=tr("words to look for in descriptions and text"))
 
 
 def _add_describe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    describe = commands.add_parser("describe", help="describe image files")
-    describe.add_argument("images", nargs="+", metavar="IMAGE", type=Path)
-    describe.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    describe = commands.add_parser("describe", help=tr("describe image files"))
+    describe.add_argument(
+        "images",
+        nargs="+",
+        metavar=tr("IMAGE", "placeholder in --help"),
+        type=Path,
+        help=tr("the image files to describe"),
+    )
+    describe.add_argument(
+        "--json", action="store_true", help=tr("one JSON object per image per line")
+    )
     _add_description_options(describe)
     describe.add_argument(
         "--concurrency",
         type=int,
         metavar="N",
-        help="with a remote backend, send up to N images to the server at once",
+        help=tr("with a remote backend, send up to N images to the server at once"),
     )
     speech = describe.add_mutually_exclusive_group()
-    speech.add_argument("--speak", action="store_true", help="read aloud")
+    speech.add_argument("--speak", action="store_true", help=tr("read aloud"))
     speech.add_argument(
-        "--speak-to", type=Path, metavar="FILE.wav", help="write speech to a WAV file"
+        "--speak-to",
+        type=Path,
+        metavar=tr("FILE.wav", "placeholder in --help"),
+        help=tr("write speech to a WAV file"),
     )
 
 
 def _add_description_options(parser: argparse.ArgumentParser) -> None:
     """Options that shape a description, shared by ``describe`` and ``batch``."""
-    parser.add_argument("--lang", choices=("en", "zh"), help="output language")
-    parser.add_argument("--detail", choices=("brief", "standard", "detailed"))
-    parser.add_argument("--caption-model", metavar="ID_OR_DIR")
-    parser.add_argument("--writer-model", metavar="ID_OR_DIR")
-    parser.add_argument("--no-ocr", action="store_true", help="do not read text in the image")
-    parser.add_argument("--max-attempts", type=int, metavar="N")
+    parser.add_argument("--lang", choices=("en", "zh"), help=tr("output language"))
+    parser.add_argument(
+        "--detail",
+        choices=("brief", "standard", "detailed"),
+        help=tr("how much to say: one sentence, a paragraph, or everything seen"),
+    )
+    model = tr("ID_OR_DIR", "placeholder in --help: a model id or folder")
+    parser.add_argument("--caption-model", metavar=model, help=tr("the captioning model"))
+    parser.add_argument("--writer-model", metavar=model, help=tr("the writing model"))
+    parser.add_argument("--no-ocr", action="store_true", help=tr("do not read text in the image"))
+    parser.add_argument(
+        "--max-attempts", type=int, metavar="N", help=tr("tries at a good description (1 to 10)")
+    )
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--no-cache", action="store_true", help="describe again even if a description is cached"
+        "--no-cache", action="store_true", help=tr("describe again even if a description is cached")
     )
     _add_server_options(parser, backend=True)
 
@@ -104,37 +127,86 @@ def _add_server_options(parser: argparse.ArgumentParser, *, backend: bool) -> No
         parser.add_argument(
             "--backend",
             choices=("local", "remote", "remote-vlm"),
-            help="who writes: this computer (local), a server sent the text found (remote), "
-            "or a vision model on a server sent the image itself (remote-vlm)",
+            help=tr(
+                "who writes: this computer (local), a server sent the text found (remote), "
+                "or a vision model on a server sent the image itself (remote-vlm)"
+            ),
         )
-    parser.add_argument("--base-url", metavar="URL", help="the OpenAI-compatible server")
-    parser.add_argument("--model", metavar="NAME", help="the model's name on the server")
+    parser.add_argument("--base-url", metavar="URL", help=tr("the OpenAI-compatible server"))
     parser.add_argument(
-        "--api-key-env", metavar="VAR", help="environment variable holding the API key"
+        "--model",
+        metavar=tr("NAME", "placeholder in --help"),
+        help=tr("the model's name on the server"),
+    )
+    parser.add_argument(
+        "--api-key-env",
+        metavar=tr("VAR", "placeholder in --help: a variable name"),
+        help=tr("environment variable holding the API key"),
     )
 
 
 def _add_batch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    batch = commands.add_parser("batch", help="write descriptions (alt text) for a whole folder")
-    batch.add_argument("folder", type=Path, metavar="FOLDER")
-    batch.add_argument("--recursive", action="store_true", help="include sub-folders")
-    batch.add_argument("--out", type=Path, metavar="FILE.jsonl", help="write JSON lines here")
-    batch.add_argument("--sidecar", action="store_true", help="also write NAME.EXT.txt files")
-    batch.add_argument("--resume", action="store_true", help="skip images already in --out")
+    batch = commands.add_parser(
+        "batch", help=tr("write descriptions (alt text) for a whole folder")
+    )
+    batch.add_argument(
+        "folder",
+        type=Path,
+        metavar=tr("FOLDER", "placeholder in --help"),
+        help=tr("the folder of images"),
+    )
+    batch.add_argument("--recursive", action="store_true", help=tr("include sub-folders"))
+    batch.add_argument(
+        "--out",
+        type=Path,
+        metavar=tr("FILE.jsonl", "placeholder in --help"),
+        help=tr("write JSON lines here"),
+    )
+    batch.add_argument("--sidecar", action="store_true", help=tr("also write NAME.EXT.txt files"))
+    batch.add_argument("--resume", action="store_true", help=tr("skip images already in --out"))
     batch.add_argument("--concurrency", type=int, metavar="N")
     _add_description_options(batch)
 
 
 def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    models = commands.add_parser("models", help="see or download the models")
-    action = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    action.add_parser("status", help="which models are on this computer, and where")
-    action.add_parser("pull", help="download the configured models")
+    models = commands.add_parser("models", help=tr("see or download the models"))
+    action = models.add_subparsers(
+        dest="models_command", metavar=tr("ACTION", "placeholder in --help"), required=True
+    )
+    action.add_parser("status", help=tr("which models are on this computer, and where"))
+    action.add_parser("pull", help=tr("download the configured models"))
+
+
+# argparse's own words in --help and its usage errors. argparse looks its messages up through
+# the module-level gettext function it imported; pointing that at the catalogue translates them
+# with everything else (it has no other hook, and Python ships no Chinese catalogue for it).
+ARGPARSE_WORDS = (
+    N_("usage: ", "argparse: before the usage line"),
+    N_("positional arguments", "argparse: a heading in --help"),
+    N_("options", "argparse: a heading in --help"),
+    N_("show this help message and exit", "argparse: the help of -h"),
+    N_("%(prog)s: error: %(message)s\n", "argparse: a usage error"),
+    N_("the following arguments are required: %s", "argparse: a usage error"),
+    N_("unrecognized arguments: %s", "argparse: a usage error"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)", "argparse: a usage error"),
+    N_("invalid %(type)s value: %(value)r", "argparse: a usage error"),
+    N_("argument %(argument_name)s: %(message)s", "argparse: a usage error"),
+    N_("expected one argument", "argparse: a usage error"),
+    N_("not allowed with argument %s", "argparse: a usage error"),
+)
+
+
+def _translate_argparse() -> None:
+    argparse._ = tr  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    set_language(_language())
+    _translate_argparse()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "lang", None):
+        set_language(args.lang)  # --lang zh: the messages too, not only the descriptions
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -143,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = module.run(parser, args)
         return status
     except KeyboardInterrupt:
-        tell("stopped.")
+        tell(tr("stopped."))
         return EXIT_INTERRUPTED
     except Cancelled:
         return EXIT_INTERRUPTED
@@ -153,3 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LookaloudError as exc:
         tell(exc.message)
         return EXIT_FAILED
+
+
+def _language() -> str:
+    """The language setting (settings file or LOOKALOUD_LANG), read before the flags are."""
+    from lookaloud.core.settings import load_settings
+
+    return load_settings().settings.general.lang

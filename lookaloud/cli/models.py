@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lookaloud.cli.common import EXIT_OK, user_settings
+from lookaloud.core.i18n import tr
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -14,9 +15,9 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     ids = [settings.models.caption_model, settings.models.writer_model]
     if args.models_command == "pull":
         pull_models(ids)
-        print("The models are ready.")
+        print(tr("The models are ready."))
         return EXIT_OK
     for status in model_status(ids):
-        where = str(status.where) if status.present else "not on this computer"
+        where = str(status.where) if status.present else tr("not on this computer")
         print(f"{status.id}: {where}")
     return EXIT_OK

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from lookaloud.cli.common import EXIT_FAILED, EXIT_OK, tell, user_settings, with_flags
 from lookaloud.core.errors import SettingsError, WriterError
+from lookaloud.core.i18n import tr
 from lookaloud.core.settings import Settings
 from lookaloud.core.writers.registry import endpoint_for
 
@@ -27,8 +28,11 @@ def _check(settings: Settings, out: TextIO, err: TextIO) -> int:
     remote = settings.remote
     if not remote.base_url.strip():
         raise SettingsError(
-            "Give the server's address with --base-url URL, or set base_url in the [remote] "
-            "section of the settings."
+            tr(
+                "Give the server's address with --base-url URL, or set base_url in the "
+                "[remote] section of the settings.",
+                "error",
+            )
         )
     endpoint = endpoint_for(remote)
     vision = settings.remote.writer == "remote-vlm"
@@ -53,12 +57,12 @@ def _set_key(settings: Settings, stdin: TextIO) -> int:
 
     raw = settings.remote.base_url
     if not raw.strip():
-        raise SettingsError("Give the server the key is for with --base-url URL.")
+        raise SettingsError(tr("Give the server the key is for with --base-url URL."))
     base_url = normalize_base_url(raw)
-    prompt = f"API key for {base_url}: "
+    prompt = tr("API key for {url}: ", "asked in the terminal", url=base_url)
     key = getpass.getpass(prompt) if stdin.isatty() else stdin.readline()
     if not key.strip():
-        raise SettingsError("No API key was given, so nothing was stored.")
+        raise SettingsError(tr("No API key was given, so nothing was stored."))
     save_api_key(base_url, key)
-    print(f"The API key for {base_url} is now kept in the keyring.")
+    print(tr("The API key for {url} is now kept in the keyring.", url=base_url))
     return EXIT_OK

@@ -21,6 +21,7 @@ from lookaloud.core.errors import (
     WriterReasoningOnly,
     WriterTimeout,
 )
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.retry import Clock
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.openai_api import Endpoint
@@ -41,12 +42,23 @@ class CheckReport:
     notices: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        listed = ", ".join(self.models) if self.models else "none listed"
-        first = f"first text after {self.first_text_ms} ms, " if self.first_text_ms else ""
+        if self.models is None:
+            listed = tr("the server does not list them")
+        else:
+            listed = ", ".join(self.models) if self.models else tr("none listed")
+        first = (
+            tr("first text after {ms} ms, ", ms=self.first_text_ms) if self.first_text_ms else ""
+        )
         return [
-            f"Server: {self.base_url}",
-            f"Models: {listed if self.models is not None else 'the server does not list them'}",
-            f"Model {self.model} answered {self.reply!r} ({first}{self.total_ms} ms in all).",
+            tr("Server: {url}", url=self.base_url),
+            tr("Models: {models}", models=listed),
+            tr(
+                "Model {model} answered {reply!r} ({first}{ms} ms in all).",
+                model=self.model,
+                reply=self.reply,
+                first=first,
+                ms=self.total_ms,
+            ),
         ]
 
 
@@ -90,8 +102,11 @@ def _model_to_try(
     if listing_error is not None:
         raise listing_error
     raise SettingsError(
-        "The server does not list any model, so Lookaloud cannot pick one; give the model's "
-        "name with --model NAME."
+        tr(
+            "The server does not list any model, so Lookaloud cannot pick one; give the "
+            "model's name with --model NAME.",
+            "error",
+        )
     )
 
 

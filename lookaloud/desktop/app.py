@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from lookaloud.core.assembly import config_from_settings
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.settings import LoadedSettings, Settings, load_settings
 from lookaloud.core.storage.cache import DescriptionCache
@@ -26,6 +27,7 @@ from lookaloud.core.storage.logs import RequestLog
 from lookaloud.desktop.controller import Controller, PipelineFactory
 from lookaloud.desktop.describing import open_cache, settings_pipeline
 from lookaloud.desktop.hotkeys import GlobalHotkeys, bindings
+from lookaloud.desktop.language import use_language
 from lookaloud.desktop.models_dialog import MissingModelsDialog
 from lookaloud.desktop.settings_dialog import SettingsDialog
 from lookaloud.desktop.speech import make_output
@@ -69,7 +71,7 @@ class DesktopApp(QObject):
         )
         self.hotkeys = hotkeys or GlobalHotkeys(parent=self)
         self.hotkeys.triggered.connect(self.controller.hotkey)
-        self.show_action = QAction("Show &window", self)
+        self.show_action = QAction(tr("Show &window", "tray menu item"), self)
         self.show_action.triggered.connect(self._show_window)
         self.tray: Tray | None = make_tray(self.window.actions_by_name, self.show_action, self)
         self._notices = [*loaded.notices, *cache_notices, *([notice] if notice else [])]
@@ -132,7 +134,13 @@ class DesktopApp(QObject):
         self.window.set_hotkeys(bindings(settings.hotkeys))
         self._start_hotkeys()
         self._replace_speaker(settings)
-        self.controller.status("Settings saved.")
+        saved = tr("Settings saved.", "status")
+        if settings.general.lang != old.general.lang:
+            saved += " " + tr(
+                "The window changes language when Lookaloud starts again; descriptions change now.",
+                "status",
+            )
+        self.controller.status(saved)
         self._apply_memory_settings(old, settings)
         pipeline_parts = (settings.models, settings.pipeline, settings.general)
         if reload or pipeline_parts != (old.models, old.pipeline, old.general):
@@ -187,7 +195,9 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     app.setApplicationDisplayName("Lookaloud")
     app.setDesktopFileName("lookaloud")
     app.setWindowIcon(app_icon())
-    desktop = DesktopApp(load_settings())
+    loaded = load_settings()
+    use_language(app, loaded.settings.general.lang)
+    desktop = DesktopApp(loaded)
     desktop.start()
     ticker = _quit_on_terminate(app)
     try:

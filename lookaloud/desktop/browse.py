@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from lookaloud.core.batch import find_images
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.storage.cache import DescriptionCache, SearchHit
 from lookaloud.desktop.browse_view import BrowsePanel
@@ -32,8 +33,12 @@ log = logging.getLogger(__name__)
 # How many search hits are considered: a folder's filter must see all of its own pictures.
 FOLDER_SEARCH_LIMIT = 100_000
 EVERYTHING_SEARCH_LIMIT = 500
-FOLDER_HINT = "Words from a picture's name, description or text; Down goes to the pictures."
-EVERYTHING_HINT = "Words from the description or text of any picture described so far."
+FOLDER_HINT = N_(
+    "Words from a picture's name, description or text; Down goes to the pictures.", "search box"
+)
+EVERYTHING_HINT = N_(
+    "Words from the description or text of any picture described so far.", "search box"
+)
 
 
 class Browser(QObject):
@@ -76,7 +81,8 @@ class Browser(QObject):
         """Lists the folder's pictures and goes to the first; how many there are."""
         pictures = find_images(folder, recursive=False)
         self.folder, self._hashes = folder, {}
-        self._new_collection(pictures, {}, f"Pictures in {folder.name}", FOLDER_HINT)
+        title = tr("Pictures in {name}", "list name: a folder", name=folder.name)
+        self._new_collection(pictures, {}, title, tr(FOLDER_HINT))
         self.worker.scan(pictures)
         if pictures:
             self.panel.focus_list()
@@ -85,7 +91,7 @@ class Browser(QObject):
     def find_described(self) -> None:
         """Search over every picture described so far; the list shows what is found."""
         self.folder = None
-        self._new_collection([], {}, "Described pictures", EVERYTHING_HINT)
+        self._new_collection([], {}, tr("Described pictures", "list name"), tr(EVERYTHING_HINT))
         self.panel.focus_search()
 
     def search(self, query: str) -> None:
@@ -174,11 +180,21 @@ class Browser(QObject):
             self.panel.pictures.select(self.current)
         total, shown = len(model.pictures), model.rowCount()
         if not query.strip():
-            self.told.emit(f"All {_pictures(total)} are shown.")
+            self.told.emit(tr("All {pictures} are shown.", "status", pictures=_pictures(total)))
         elif shown:
-            self.told.emit(f"{shown} of {_pictures(total)} match {query.strip()!r}.")
+            self.told.emit(
+                tr(
+                    "{shown} of {pictures} match {query!r}.",
+                    "status",
+                    shown=shown,
+                    pictures=_pictures(total),
+                    query=query.strip(),
+                )
+            )
         else:
-            self.told.emit(f"No picture in this folder matches {query.strip()!r}.")
+            self.told.emit(
+                tr("No picture in this folder matches {query!r}.", "status", query=query.strip())
+            )
 
     def _matching(self, query: str) -> set[Path]:
         """Pictures whose name holds every word, or whose description or text matches."""
@@ -197,12 +213,22 @@ class Browser(QObject):
             path = Path(hit.path)
             if path not in found and path.is_file():  # a picture moved away is not offered
                 found[path] = hit.summary
-        self._new_collection(list(found), found, "Described pictures", EVERYTHING_HINT)
+        title = tr("Described pictures", "list name")
+        self._new_collection(list(found), found, title, tr(EVERYTHING_HINT))
         self.panel.search.setText(query)
         if found:
-            self.told.emit(f"{_pictures(len(found))} match {query.strip()!r}.")
+            self.told.emit(
+                tr(
+                    "{pictures} match {query!r}.",
+                    "status",
+                    pictures=_pictures(len(found)),
+                    query=query.strip(),
+                )
+            )
         elif query.strip():
-            self.told.emit(f"No described picture matches {query.strip()!r}.")
+            self.told.emit(
+                tr("No described picture matches {query!r}.", "status", query=query.strip())
+            )
 
     def _search_cache(self, query: str, limit: int) -> list[SearchHit]:
         if self.cache is None:
@@ -215,4 +241,4 @@ class Browser(QObject):
 
 
 def _pictures(count: int) -> str:
-    return f"{count} picture" if count == 1 else f"{count} pictures"
+    return tr("1 picture") if count == 1 else tr("{count} pictures", count=count)

@@ -24,6 +24,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from lookaloud.core.i18n import tr
+
 ModelIndex = QModelIndex | QPersistentModelIndex
 # Typing in the search box filters once the typing pauses this long.
 SEARCH_PAUSE_MS = 250
@@ -60,7 +62,13 @@ class PictureModel(QAbstractListModel):
     def spoken_text(self, row: int) -> str:
         """What a screen reader says for the item: name, position, first sentence if known."""
         path = self._shown[row]
-        text = f"{path.name}, {row + 1} of {len(self._shown)}"
+        text = tr(
+            "{name}, {number} of {count}",
+            "a picture in the browse list: file name, position",
+            name=path.name,
+            number=row + 1,
+            count=len(self._shown),
+        )
         summary = self._summaries.get(path, "")
         return f"{text}. {summary}" if summary else text
 
@@ -178,7 +186,7 @@ class BrowsePanel(QWidget):
         self.pictures = PictureList()
         self.pictures.setModel(self.model)
         self.search = SearchBox()
-        self.heading = QLabel("P&ictures:")
+        self.heading = QLabel(tr("P&ictures:", "label"))
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
         self._pause.setInterval(SEARCH_PAUSE_MS)
@@ -189,13 +197,16 @@ class BrowsePanel(QWidget):
         self.setVisible(False)
 
     def _build(self) -> None:
-        search_label = QLabel("S&earch:")
+        search_label = QLabel(tr("S&earch:", "label"))
         search_label.setBuddy(self.search)
         self.heading.setBuddy(self.pictures)
-        self.search.setAccessibleName("Search pictures")
+        self.search.setAccessibleName(tr("Search pictures", "field name"))
         self.pictures.setAccessibleDescription(
-            "Up, Down, Home, End, Page Up and Page Down move and describe the picture; "
-            "Enter describes it again with the current settings."
+            tr(
+                "Up, Down, Home, End, Page Up and Page Down move and describe the picture; "
+                "Enter describes it again with the current settings.",
+                "accessible description of the picture list",
+            )
         )
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)

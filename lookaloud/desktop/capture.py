@@ -14,6 +14,7 @@ import mss
 import mss.tools
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.desktop.focus import Rect, focused_window
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ def grab(rect: Rect, name: str) -> Capture:
 def monitor_at(point: tuple[int, int] | None, screens: Sequence[Rect]) -> Rect:
     """The monitor holding ``point``; the first one when there is no point or it is off-screen."""
     if not screens:
-        raise CaptureError("Lookaloud found no screen to capture; check that a display is on.")
+        raise CaptureError(
+            tr("Lookaloud found no screen to capture; check that a display is on.", "error")
+        )
     if point is not None:
         for screen in screens:
             if screen.contains(*point):
@@ -106,7 +109,8 @@ def _rect(monitor: dict[str, int]) -> Rect:
 
 def _cannot_capture(exc: Exception) -> str:
     log.warning("screen capture failed: %s", exc)
-    return (
+    return tr(
         "Lookaloud could not take a screenshot; on Linux it needs an X11 session "
-        "(or XWayland), so try describing an image file instead."
+        "(or XWayland), so try describing an image file instead.",
+        "error",
     )

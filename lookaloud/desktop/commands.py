@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from lookaloud.core.i18n import N_
 from lookaloud.core.settings import HotkeySettings
 
-FILE, DESCRIBE, SPEECH = "&File", "&Describe", "Spee&ch"
+FILE, DESCRIBE, SPEECH = N_("&File", "menu"), N_("&Describe", "menu"), N_("Spee&ch", "menu")
 MENU_TITLES = (FILE, DESCRIBE, SPEECH)
 HOTKEY_NAMES = frozenset(spec.name for spec in fields(HotkeySettings))
 
@@ -21,8 +22,8 @@ HOTKEY_NAMES = frozenset(spec.name for spec in fields(HotkeySettings))
 @dataclass(frozen=True)
 class Command:
     name: str
-    text: str  # with an & before the mnemonic letter
-    description: str  # the accessible description and tooltip
+    text: str  # with an & before the mnemonic letter; English, translated where shown
+    description: str  # the accessible description and tooltip; English, translated where shown
     keys: str = ""  # the default shortcut; hotkey commands take theirs from the settings
     menu: str = ""  # one of MENU_TITLES, or "" for none
     button_row: int | None = None  # the row of buttons it has a button in
@@ -38,8 +39,8 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command(
         "describe_screen",
-        "Describe &screen",
-        "Describe everything on the screen.",
+        N_("Describe &screen", "command"),
+        N_("Describe everything on the screen.", "tooltip"),
         menu=DESCRIBE,
         button_row=0,
         tray=True,
@@ -47,8 +48,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "describe_window",
-        "Describe active &window",
-        "Describe the window in front.",
+        N_("Describe active &window", "command"),
+        N_("Describe the window in front.", "tooltip"),
         menu=DESCRIBE,
         button_row=0,
         tray=True,
@@ -56,8 +57,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "describe_region",
-        "Describe &region…",
-        "Choose a part of the screen to describe.",
+        N_("Describe &region…", "command"),
+        N_("Choose a part of the screen to describe.", "tooltip"),
         menu=DESCRIBE,
         button_row=0,
         tray=True,
@@ -65,8 +66,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "describe_clipboard",
-        "Describe clip&board image",
-        "Describe the copied image.",
+        N_("Describe clip&board image", "command"),
+        N_("Describe the copied image.", "tooltip"),
         menu=DESCRIBE,
         button_row=0,
         tray=True,
@@ -74,8 +75,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "open_file",
-        "&Open image file…",
-        "Choose an image file to describe.",
+        N_("&Open image file…", "command"),
+        N_("Choose an image file to describe.", "tooltip"),
         "Ctrl+O",
         menu=FILE,
         button_row=0,
@@ -83,8 +84,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "open_folder",
-        "Browse fo&lder…",
-        "Open a folder and move through its pictures with the arrow keys.",
+        N_("Browse fo&lder…", "command"),
+        N_(
+            "Open a folder and move through its pictures with the arrow keys.",
+            "tooltip and accessible description",
+        ),
         "Ctrl+Shift+O",
         menu=FILE,
         button_row=0,
@@ -92,16 +96,19 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "find_pictures",
-        "&Find described pictures…",
-        "Search the descriptions and text of every picture described so far.",
+        N_("&Find described pictures…", "command"),
+        N_(
+            "Search the descriptions and text of every picture described so far.",
+            "tooltip and accessible description",
+        ),
         "Ctrl+F",
         menu=FILE,
         handler="find_pictures",
     ),
     Command(
         "stop_speech",
-        "S&top speech",
-        "Stop speaking and stop describing.",
+        N_("S&top speech", "command"),
+        N_("Stop speaking and stop describing.", "tooltip"),
         menu=SPEECH,
         button_row=1,
         tray=True,
@@ -109,8 +116,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "repeat_last",
-        "Re&peat",
-        "Say the last description again.",
+        N_("Re&peat", "command"),
+        N_("Say the last description again.", "tooltip"),
         menu=SPEECH,
         button_row=1,
         tray=True,
@@ -118,8 +125,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "copy_description",
-        "Cop&y description",
-        "Copy the description.",
+        N_("Cop&y description", "command"),
+        N_("Copy the description.", "tooltip"),
         "Ctrl+Shift+C",
         menu=SPEECH,
         button_row=1,
@@ -127,20 +134,27 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "ask_question",
-        "&Ask a question",
-        "Go to the question box.",
+        N_("&Ask a question", "command"),
+        N_("Go to the question box.", "tooltip"),
         "Ctrl+L",
         menu=SPEECH,
     ),
     Command(
         "settings",
-        "Se&ttings…",
-        "Change language, voice, models and hotkeys.",
+        N_("Se&ttings…", "command"),
+        N_("Change language, voice, models and hotkeys.", "tooltip"),
         "Ctrl+,",
         menu=FILE,
         handler="open_settings",
     ),
-    Command("quit", "&Quit", "Close Lookaloud.", "Ctrl+Q", menu=FILE, handler="request_quit"),
+    Command(
+        "quit",
+        N_("&Quit", "command"),
+        N_("Close Lookaloud.", "tooltip"),
+        "Ctrl+Q",
+        menu=FILE,
+        handler="request_quit",
+    ),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 

@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
@@ -45,17 +46,17 @@ log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[[Settings], Pipeline]
 
-PHASE_WORDS = {
-    "loading_image": "Loading the image.",
-    "loading_models": "Loading the models.",
-    "captioning": "Looking at the picture.",
-    "reading_text": "Reading the text.",
-    "describing": "Writing the description.",
-    "checking": "Checking the description.",
+PHASE_WORDS = {  # English; translated where they are shown
+    "loading_image": N_("Loading the image.", "status"),
+    "loading_models": N_("Loading the models.", "status"),
+    "captioning": N_("Looking at the picture.", "status"),
+    "reading_text": N_("Reading the text.", "status"),
+    "describing": N_("Writing the description.", "status"),
+    "checking": N_("Checking the description.", "status"),
 }
 # A window shortcut and the global hotkey for the same key press arrive this close together.
 SAME_PRESS_S = 0.3
-IMAGE_FILTER = f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)});;All files (*)"
+PATTERNS = " ".join("*" + suffix for suffix in IMAGE_SUFFIXES)
 # While browsing, a picture the cache cannot answer waits this long for the models, so holding
 # an arrow key down starts no model work for the pictures passed on the way.
 BROWSE_SETTLE_MS = 250
@@ -159,7 +160,7 @@ class Controller(QObject):
         self.quit_requested.emit()
 
     def start(self) -> None:
-        self.status("Loading the models in the background; commands work already.")
+        self.status(tr("Loading the models in the background; commands work already.", "status"))
         self.worker.warm()
 
     def reload_models(self) -> None:
@@ -181,21 +182,21 @@ class Controller(QObject):
         self.speaker.close()
 
     def describe_screen(self) -> None:
-        self._begin("Describing the screen.")
+        self._begin(tr("Describing the screen.", "status"))
         self.hider.run_hidden(lambda: self._describe_capture(capture.grab_screen))
 
     def describe_window(self) -> None:
-        self._begin("Describing the active window.")
+        self._begin(tr("Describing the active window.", "status"))
         window = focused_window()
         self.hider.run_hidden(lambda: self._describe_capture(lambda: self._grab_window(window)))
 
     def describe_region(self) -> None:
-        self._begin("Opening the region chooser.")
+        self._begin(tr("Opening the region chooser.", "status"))
         before = focused_window()
         self.hider.run_hidden(lambda: self._capture_for_overlay(before))
 
     def describe_clipboard(self) -> None:
-        self._begin("Describing the clipboard image.")
+        self._begin(tr("Describing the clipboard image.", "status"))
         try:
             source, name = clipboard_image(QGuiApplication.clipboard().mimeData())
         except LookaloudError as exc:
@@ -205,13 +206,16 @@ class Controller(QObject):
 
     def open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open an image to describe", "", IMAGE_FILTER
+            self.window,
+            tr("Open an image to describe", "file dialog title"),
+            "",
+            tr("Images ({patterns});;All files (*)", "file dialog filter", patterns=PATTERNS),
         )
         if path:
             self.describe_file(Path(path))
 
     def describe_file(self, path: Path) -> None:
-        self._begin(f"Describing {path.name}.")
+        self._begin(tr("Describing {name}.", "status: a file name", name=path.name))
         self._describe(path, path.name, from_screen=False)
 
     def stop(self) -> None:
@@ -220,11 +224,11 @@ class Controller(QObject):
         stopped = self.worker.cancel()
         self.browser.pause()
         self._close_overlay()
-        self.status("Stopped." if stopped else "Speech stopped.")
+        self.status(tr("Stopped.", "status") if stopped else tr("Speech stopped.", "status"))
 
     def repeat_last(self) -> None:
         if not self.last_text:
-            self.status("Nothing has been described yet.", speak=True)
+            self.status(tr("Nothing has been described yet.", "status"), speak=True)
             return
         self.speaker.stop()
         self._speak_text(self.last_text)
@@ -237,12 +241,12 @@ class Controller(QObject):
 
     def ask(self, question: str) -> None:
         if not question.strip():
-            self.show_error("Type a question first, then press Enter.")
+            self.show_error(tr("Type a question first, then press Enter.", "error"))
             return
         if self.worker.busy:
             self.speaker.stop()
         self._fresh = True
-        self.status(f"Asking: {question.strip()}")
+        self.status(tr("Asking: {question}", "status", question=question.strip()))
         self.worker.ask(question.strip())
 
     # ------------------------------------------------------------ browsing
@@ -254,20 +258,32 @@ class Controller(QObject):
 
     def browse_folder(self, folder: Path) -> None:
         """Lists the folder's pictures and describes the first; the arrow keys go on."""
-        self._begin(f"Opening {folder.name}.")
+        self._begin(tr("Opening {name}.", "status: a folder name", name=folder.name))
         count = self.browser.open_folder(folder)
         if not count:
             self.show_error(
-                f"There are no pictures in {folder}; choose a folder with PNG, JPEG, WebP, "
-                "BMP, TIFF or GIF files."
+                tr(
+                    "There are no pictures in {folder}; choose a folder with PNG, JPEG, WebP, "
+                    "BMP, TIFF or GIF files.",
+                    "error",
+                    folder=folder,
+                )
             )
             return
-        pictures = "1 picture" if count == 1 else f"{count} pictures"
-        self.status(f"{pictures} in {folder.name}; the arrow keys move.", speak=True)
+        pictures = tr("1 picture") if count == 1 else tr("{count} pictures", count=count)
+        self.status(
+            tr(
+                "{pictures} in {name}; the arrow keys move.",
+                "status: how many pictures a folder has",
+                pictures=pictures,
+                name=folder.name,
+            ),
+            speak=True,
+        )
 
     def find_pictures(self) -> None:
         self.browser.find_described()
-        self.status("Type words from a description or from text in a picture.")
+        self.status(tr("Type words from a description or from text in a picture.", "status"))
 
     def browse_to(self, path: Path, fresh: bool) -> None:
         """A picture of the browse list became current, or Enter asked for it again."""
@@ -277,7 +293,9 @@ class Controller(QObject):
         settle = 0 if fresh else BROWSE_SETTLE_MS
         self.worker.describe(path, str(path), fresh=fresh, settle_ms=settle)
         if fresh:
-            self.status(f"Describing {path.name} again with the current settings.")
+            self.status(
+                tr("Describing {name} again with the current settings.", "status", name=path.name)
+            )
 
     # ------------------------------------------------------------ capturing
 
@@ -302,7 +320,7 @@ class Controller(QObject):
 
     def _grab_window(self, window: FocusedWindow | None) -> capture.Capture:
         if window is None or self._is_own_window(window):
-            self.status("No other window has the focus, so the screen is described.")
+            self.status(tr("No other window has the focus, so the screen is described.", "status"))
             return capture.grab_screen()
         return capture.grab_window(window.rect)
 
@@ -332,13 +350,20 @@ class Controller(QObject):
     def _region_chosen(self, picture: QPixmap, region: QRect, before: FocusedWindow | None) -> None:
         self.overlay = None
         give_focus_back(before)
-        self.status(f"Describing the region of {region.width()} by {region.height()} pixels.")
+        self.status(
+            tr(
+                "Describing the region of {width} by {height} pixels.",
+                "status",
+                width=region.width(),
+                height=region.height(),
+            )
+        )
         self._describe(crop_png(picture, region), "region", from_screen=True)
 
     def _region_cancelled(self, before: FocusedWindow | None) -> None:
         self.overlay = None
         give_focus_back(before)
-        self.status("Region choice cancelled.")
+        self.status(tr("Region choice cancelled.", "status"))
 
     def _close_overlay(self) -> None:
         overlay, self.overlay = self.overlay, None
@@ -355,7 +380,7 @@ class Controller(QObject):
         words = PHASE_WORDS.get(phase)
         if words and phase != self._phase:
             self._phase = phase
-            self.status(words)
+            self.status(tr(words))
 
     def _on_sentence(self, sentence: str) -> None:
         if self._fresh:
@@ -366,7 +391,9 @@ class Controller(QObject):
         self.speaker.say(sentence)
 
     def _on_retry(self, reason: str) -> None:
-        self.status(f"A description was turned down ({reason}); trying again.")
+        self.status(
+            tr("A description was turned down ({reason}); trying again.", "status", reason=reason)
+        )
 
     def _on_described(self, result: Result) -> None:
         if result.error is not None:
@@ -382,25 +409,27 @@ class Controller(QObject):
             self.status(self._done_words(result))
 
     def _done_words(self, result: Result) -> str:
-        words = "Done; ask a follow-up question with Ctrl+L."
+        words = tr("Done; ask a follow-up question with Ctrl+L.", "status")
         if result.fallback:
-            words = "Done; the model's text did not pass the checks, so the facts were read."
+            words = tr(
+                "Done; the model's text did not pass the checks, so the facts were read.", "status"
+            )
         notices = " ".join(result.notices[:1])
         return f"{words} {notices}".strip()
 
     def _on_answered(self, answer: Answer | None) -> None:
         if answer is None:
-            self.show_error("Describe an image first; then ask questions about it.")
+            self.show_error(tr("Describe an image first; then ask questions about it.", "error"))
             return
         self.last_text = answer.text
         self.window.show_description(answer.text)
-        self._remember(f"Q: {answer.question}", answer.text)
+        self._remember(tr("Q: {question}", "history item", question=answer.question), answer.text)
         self.window.question.clear()
-        self.status("Answered.")
+        self.status(tr("Answered.", "status"))
 
     def _on_warmed(self, problems: list[ModelProblem]) -> None:
         if not problems:
-            self.status("Lookaloud is ready.", speak=True)
+            self.status(tr("Lookaloud is ready.", "status"), speak=True)
             return
         self.status(problems[0].message)
         self.models_missing.emit(problems)
@@ -449,10 +478,10 @@ class Controller(QObject):
 
     def _copy(self, text: str) -> None:
         if not text:
-            self.status("Nothing to copy yet.")
+            self.status(tr("Nothing to copy yet.", "status"))
             return
         QGuiApplication.clipboard().setText(text)
-        self.status("Copied.")
+        self.status(tr("Copied.", "status"))
 
 
 def _history_label(result: Result) -> str:

@@ -12,6 +12,7 @@ from lookaloud.core.assembly import (
     config_from_settings,
     output_fingerprint,
 )
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import Settings
 from lookaloud.core.storage.cache import DescriptionCache
@@ -49,9 +50,11 @@ def open_cache(settings: Settings) -> tuple[DescriptionCache, list[str]]:
         cache = DescriptionCache()
     except (OSError, sqlite3.Error) as exc:
         log.warning("the description cache could not be opened: %s", exc)
-        notice = (
-            f"The description cache could not be opened ({exc}); descriptions are kept only "
-            "until Lookaloud closes. Check that your cache folder can be written to."
+        notice = tr(
+            "The description cache could not be opened ({problem}); descriptions are kept only "
+            "until Lookaloud closes. Check that your cache folder can be written to.",
+            "notice",
+            problem=exc,
         )
         return DescriptionCache(IN_MEMORY), [notice]
     return cache, list(cache.notices)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.settings import HotkeySettings
 from lookaloud.desktop.commands import hotkey_commands
 
@@ -96,8 +97,11 @@ class GlobalHotkeys(QObject):
         except Exception as exc:  # pynput raises plain errors from each platform's backend
             log.warning("global hotkeys unavailable: %r", exc)
             raise HotkeyError(
-                "The global hotkeys are not available on this desktop; use the keys of "
-                "Lookaloud's window instead (on Linux, global hotkeys need an X11 session)."
+                tr(
+                    "The global hotkeys are not available on this desktop; use the keys of "
+                    "Lookaloud's window instead (on Linux, global hotkeys need an X11 session).",
+                    "error",
+                )
             ) from exc
         self._listener = listener
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRect
 from PySide6.QtGui import QImage, QImageWriter, QPixmap
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 
 
@@ -16,7 +17,11 @@ class ClipboardEmpty(LookaloudError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The clipboard holds no image; copy an image or an image file first, then try again."
+            tr(
+                "The clipboard holds no image; copy an image or an image file first, then try "
+                "again.",
+                "error",
+            )
         )
 
 

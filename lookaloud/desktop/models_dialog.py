@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from tqdm import tqdm
 
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.runtime.hub import ModelStatus, pull_models
 from lookaloud.core.settings import Settings, save_settings, with_overrides
 from lookaloud.desktop.announce import announce
@@ -86,7 +87,7 @@ class MissingModelsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Lookaloud needs its models")
+        self.setWindowTitle(tr("Lookaloud needs its models", "dialog title"))
         self._problems = list(problems)
         self._settings = settings
         self._path = settings_path
@@ -97,13 +98,13 @@ class MissingModelsDialog(QDialog):
         self.explanation = QLabel(self._explanation())
         self.explanation.setWordWrap(True)
         self.progress = QProgressBar()
-        self.progress.setAccessibleName("Download progress")
+        self.progress.setAccessibleName(tr("Download progress", "progress bar"))
         self.progress.hide()
-        self.download = QPushButton("&Download the models")
+        self.download = QPushButton(tr("&Download the models", "button"))
         self.download.clicked.connect(self.start_download)
-        self.folder = QPushButton("Use a &local folder…")
+        self.folder = QPushButton(tr("Use a &local folder…", "button"))
         self.folder.clicked.connect(self.choose_folder)
-        close = QPushButton("&Close")
+        close = QPushButton(tr("&Close", "button"))
         close.clicked.connect(self.reject)
         self._lay_out(close)
         self.setAccessibleDescription(self.explanation.text())
@@ -120,8 +121,11 @@ class MissingModelsDialog(QDialog):
     def _explanation(self) -> str:
         lines = [problem.message for problem in self._problems]
         lines.append(
-            "Until then Lookaloud reads the text it finds in pictures. Download the models "
-            "now (this needs the internet), or choose folders that already hold them."
+            tr(
+                "Until then Lookaloud reads the text it finds in pictures. Download the models "
+                "now (this needs the internet), or choose folders that already hold them.",
+                "dialog text",
+            )
         )
         return "\n\n".join(lines)
 
@@ -136,7 +140,7 @@ class MissingModelsDialog(QDialog):
         self.download.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first byte counts arrive
         self.progress.show()
-        announce(self, "Downloading the models; this can take several minutes.")
+        announce(self, tr("Downloading the models; this can take several minutes.", "status"))
         bar = progress_class(self.reports)
         ids = self.missing_ids()
         threading.Thread(target=self._download, args=(ids, bar), daemon=True).start()
@@ -163,7 +167,7 @@ class MissingModelsDialog(QDialog):
             return
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        announce(self, "The models are downloaded; loading them now.")
+        announce(self, tr("The models are downloaded; loading them now.", "status"))
         self.models_changed.emit(self._settings)
         self.accept()
 
@@ -193,5 +197,6 @@ class MissingModelsDialog(QDialog):
 
 
 def _folder_title(problem: ModelProblem) -> str:
-    noun = "captioning" if problem.role == "caption_model" else "writing"
-    return f"Choose the folder of the {noun} model"
+    if problem.role == "caption_model":
+        return tr("Choose the folder of the captioning model", "folder dialog title")
+    return tr("Choose the folder of the writing model", "folder dialog title")

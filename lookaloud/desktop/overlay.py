@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from lookaloud.core.i18n import N_, tr
 from lookaloud.desktop.announce import announce
 
 STEP = 20  # pixels per arrow key press; with Ctrl, one pixel
@@ -33,9 +34,10 @@ _ARROWS = {
     Qt.Key.Key_Up: (0, -1),
     Qt.Key.Key_Down: (0, 1),
 }
-INSTRUCTIONS = (
+INSTRUCTIONS = N_(
     "Arrow keys move the region, Shift with arrow keys resizes it, Control makes the steps "
-    "one pixel, Enter describes the region, Escape cancels."
+    "one pixel, Enter describes the region, Escape cancels.",
+    "spoken when the region chooser opens",
 )
 
 
@@ -53,8 +55,8 @@ class RegionOverlay(QWidget):
         self._drag_origin: QPoint | None = None
         self._finished = False
         self._introduced = False
-        self.setWindowTitle("Choose a region to describe")
-        self.setAccessibleName("Choose a region to describe")
+        self.setWindowTitle(tr("Choose a region to describe", "window title"))
+        self.setAccessibleName(tr("Choose a region to describe", "window title"))
         self.setAccessibleDescription(INSTRUCTIONS)
         self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -67,7 +69,14 @@ class RegionOverlay(QWidget):
 
     def position_text(self) -> str:
         r = self._selection
-        return f"Region {r.width()} by {r.height()} pixels, at {r.x()}, {r.y()}."
+        return tr(
+            "Region {width} by {height} pixels, at {x}, {y}.",
+            "spoken while the region moves",
+            width=r.width(),
+            height=r.height(),
+            x=r.x(),
+            y=r.y(),
+        )
 
     def open_on(self, screen_rect: QRect) -> None:
         """Shows the overlay over the monitor at ``screen_rect`` and takes the focus (asked for)."""
@@ -82,7 +91,7 @@ class RegionOverlay(QWidget):
         super().focusInEvent(event)
         if not self._introduced:
             self._introduced = True
-            announce(self, f"{self.accessibleName()}. {INSTRUCTIONS} {self.position_text()}")
+            announce(self, f"{self.accessibleName()}. {tr(INSTRUCTIONS)} {self.position_text()}")
 
     # ------------------------------------------------------------ keyboard
 
@@ -191,7 +200,7 @@ class RegionOverlay(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
         painter.setFont(font)
-        text = f"{self.position_text()}  {INSTRUCTIONS}"
+        text = f"{self.position_text()}  {tr(INSTRUCTIONS)}"
         box = painter.boundingRect(
             self.rect().adjusted(16, 16, -16, -16), Qt.TextFlag.TextWordWrap, text
         )

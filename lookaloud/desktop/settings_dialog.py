@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.settings import (
     Settings,
     SettingSpec,
@@ -39,29 +40,68 @@ from lookaloud.desktop.announce import announce
 from lookaloud.desktop.hotkeys import duplicate_keys
 
 SECTION_TITLES = {
-    "general": "&General",
-    "models": "&Models",
-    "pipeline": "&Pipeline",
-    "speech": "&Speech",
-    "logging": "&Logging",
-    "hotkeys": "&Hotkeys",
-    "desktop": "&Desktop",
-    "remote": "&Remote server",
+    "general": N_("&General", "settings page"),
+    "models": N_("&Models", "settings page"),
+    "pipeline": N_("&Pipeline", "settings page"),
+    "speech": N_("&Speech", "settings page"),
+    "logging": N_("&Logging", "settings page"),
+    "hotkeys": N_("&Hotkeys", "settings page"),
+    "desktop": N_("&Desktop", "settings page"),
+    "remote": N_("&Remote server", "settings page"),
+}
+# Each setting's label, in words (the keys are for the settings file); a test checks that every
+# setting has one.
+LABELS = {
+    "general.lang": N_("Description language", "settings field"),
+    "general.detail": N_("How much to say", "settings field"),
+    "models.caption_model": N_("Captioning model", "settings field"),
+    "models.writer_model": N_("Writing model", "settings field"),
+    "pipeline.ocr": N_("Read text in images", "settings check box"),
+    "pipeline.max_attempts": N_("Attempts at a good description", "settings field"),
+    "pipeline.caption_image_side": N_("Picture size for the captioner (pixels)", "settings field"),
+    "pipeline.max_new_tokens": N_("Longest description (tokens)", "settings field"),
+    "pipeline.temperature": N_("Randomness of the wording", "settings field"),
+    "speech.backend": N_("Voice", "settings field"),
+    "speech.output": N_("Speak through", "settings field"),
+    "speech.rate": N_("Speaking rate (words per minute)", "settings field"),
+    "speech.voice": N_("Voice name", "settings field"),
+    "logging.request_log": N_("Keep a request log for the statistics", "settings check box"),
+    "hotkeys.describe_screen": N_("Describe the screen", "settings field: a hotkey"),
+    "hotkeys.describe_window": N_("Describe the active window", "settings field: a hotkey"),
+    "hotkeys.describe_region": N_("Describe a region", "settings field: a hotkey"),
+    "hotkeys.describe_clipboard": N_("Describe the clipboard image", "settings field: a hotkey"),
+    "hotkeys.stop_speech": N_("Stop speech", "settings field: a hotkey"),
+    "hotkeys.repeat_last": N_("Repeat the last description", "settings field: a hotkey"),
+    "desktop.global_hotkeys": N_("Hotkeys work in other programs", "settings check box"),
+    "desktop.include_own_window": N_("Include Lookaloud's window in screenshots", "check box"),
+    "desktop.history_size": N_("Descriptions kept in the history", "settings field"),
+    "desktop.description_cache": N_("Keep descriptions on disk", "settings check box"),
+    "desktop.prefetch": N_("Pictures described ahead while browsing", "settings field"),
+    "remote.writer": N_("Who writes the descriptions", "settings field"),
+    "remote.base_url": N_("Server address", "settings field"),
+    "remote.model": N_("Model name on the server", "settings field"),
+    "remote.api_key_env": N_("Environment variable holding the API key", "settings field"),
+    "remote.connect_timeout": N_("Seconds to wait for a connection", "settings field"),
+    "remote.read_timeout": N_("Seconds to wait for the next part of a reply", "settings field"),
+    "remote.concurrency": N_("Images sent to the server at once", "settings field"),
 }
 CHOICE_WORDS = {
-    "en": "English",
-    "zh": "Simplified Chinese",
-    "brief": "Brief: one sentence",
-    "standard": "Standard: a paragraph",
-    "detailed": "Detailed: everything seen",
-    "pyttsx3": "Built-in voice (pyttsx3)",
-    "qt": "Qt's voice (QTextToSpeech)",
-    "wav": "WAV file (command line only)",
-    "silent": "Silent",
-    "voice": "The voice",
-    "screen_reader": "My screen reader",
-    "both": "Both",
-    "none": "No speech",
+    "en": N_("English", "a language"),
+    "zh": N_("Simplified Chinese", "a language"),
+    "brief": N_("Brief: one sentence", "detail level"),
+    "standard": N_("Standard: a paragraph", "detail level"),
+    "detailed": N_("Detailed: everything seen", "detail level"),
+    "pyttsx3": N_("Built-in voice (pyttsx3)", "a voice"),
+    "qt": N_("Qt's voice (QTextToSpeech)", "a voice"),
+    "wav": N_("WAV file (command line only)", "a voice"),
+    "silent": N_("Silent", "a voice"),
+    "voice": N_("The voice", "where speech goes"),
+    "screen_reader": N_("My screen reader", "where speech goes"),
+    "both": N_("Both", "where speech goes"),
+    "none": N_("No speech", "where speech goes"),
+    "local": N_("This computer (local)", "who writes"),
+    "remote": N_("A remote server, sent the text found (remote)", "who writes"),
+    "remote-vlm": N_("A remote vision model, sent the image (remote-vlm)", "who writes"),
 }
 Value = str | int | float | bool
 
@@ -73,7 +113,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, path: Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Lookaloud settings")
+        self.setWindowTitle(tr("Lookaloud settings", "dialog title"))
         self._settings = settings
         self._path = path
         self.fields: dict[str, QWidget] = {}
@@ -107,16 +147,16 @@ class SettingsDialog(QDialog):
             if isinstance(editor, QCheckBox):
                 form.addRow(editor)
             else:
-                label = QLabel(f"{_words(spec.key)}:")
+                label = QLabel(tr("{label}:", "a field's label", label=_label(spec)))
                 label.setBuddy(editor)
                 form.addRow(label, editor)
-        self.tabs.addTab(page, SECTION_TITLES.get(section, section.capitalize()))
+        self.tabs.addTab(page, tr(SECTION_TITLES.get(section, section.capitalize())))
 
     def _editor(self, spec: SettingSpec, value: Value) -> QWidget:
         editor = _make_editor(spec, value)
-        editor.setAccessibleName(_words(spec.key))
-        editor.setAccessibleDescription(spec.rule.description)
-        editor.setToolTip(spec.rule.description)
+        editor.setAccessibleName(_label(spec))
+        editor.setAccessibleDescription(tr(spec.rule.description))
+        editor.setToolTip(tr(spec.rule.description))
         return editor
 
     # ------------------------------------------------------------ saving
@@ -136,7 +176,10 @@ class SettingsDialog(QDialog):
         hotkeys = {n: str(v) for n, v in values.items() if n.startswith("hotkeys.") and v}
         for keys in duplicate_keys(hotkeys):
             name = next(n for n, v in hotkeys.items() if v == keys)
-            raise _FieldError(name, f"{keys} is given to two commands; give each its own keys.")
+            raise _FieldError(
+                name,
+                tr("{keys} is given to two commands; give each its own keys.", "error", keys=keys),
+            )
         return settings
 
     def save(self) -> None:
@@ -172,13 +215,13 @@ class _FieldError(SettingsError):
 def _make_editor(spec: SettingSpec, value: Value) -> QWidget:
     rule = spec.rule
     if isinstance(value, bool):
-        box = QCheckBox(_words(spec.key))
+        box = QCheckBox(_label(spec))
         box.setChecked(value)
         return box
     if rule.choices:
         combo = QComboBox()
         for choice in rule.choices:
-            combo.addItem(CHOICE_WORDS.get(choice, choice), choice)
+            combo.addItem(tr(CHOICE_WORDS.get(choice, choice)), choice)
         combo.setCurrentIndex(max(combo.findData(value), 0))
         return combo
     if isinstance(value, int):
@@ -187,7 +230,7 @@ def _make_editor(spec: SettingSpec, value: Value) -> QWidget:
         return _float_box(spec, value)
     line = QLineEdit(str(value))
     if spec.section == "hotkeys":
-        line.setPlaceholderText("for example Ctrl+Alt+D; empty switches it off")
+        line.setPlaceholderText(tr("for example Ctrl+Alt+D; empty switches it off", "placeholder"))
     return line
 
 
@@ -196,7 +239,7 @@ def _int_box(spec: SettingSpec, value: int) -> QSpinBox:
     low = min([int(spec.rule.minimum or 0), *spec.rule.also])
     box.setRange(low, int(spec.rule.maximum or 1_000_000))
     if spec.rule.also:
-        box.setSpecialValueText(f"{spec.rule.also[0]} (automatic)")
+        box.setSpecialValueText(tr("{value} (automatic)", "spin box", value=spec.rule.also[0]))
     box.setValue(value)
     return box
 
@@ -223,6 +266,6 @@ def _value_of(editor: QWidget) -> Value:
     return editor.text().strip()
 
 
-def _words(key: str) -> str:
-    """``max_new_tokens`` → ``Max new tokens``."""
-    return key.replace("_", " ").capitalize()
+def _label(spec: SettingSpec) -> str:
+    """The setting's label in words, in the user's language."""
+    return tr(LABELS.get(f"{spec.section}.{spec.key}", spec.key))

@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop, QObject
 from PySide6.QtTextToSpeech import QTextToSpeech
 
 from lookaloud.core.errors import SpeechError
+from lookaloud.core.i18n import tr
 from lookaloud.core.settings import SpeechSettings
 from lookaloud.core.speech.base import Speaker
 from lookaloud.core.speech.registry import (
@@ -41,8 +42,12 @@ class QtVoiceSpeaker:
         self._tts = QTextToSpeech(engine) if engine else QTextToSpeech()
         if self._tts.state() == QTextToSpeech.State.Error:
             raise SpeechError(
-                f"Qt's voice could not start ({self._tts.errorString() or 'no speech engine'}); "
-                "install speech-dispatcher or choose another voice in the settings."
+                tr(
+                    "Qt's voice could not start ({problem}); install speech-dispatcher or "
+                    "choose another voice in the settings.",
+                    "error",
+                    problem=self._tts.errorString() or tr("no speech engine"),
+                )
             )
         self._tts.setRate(_qt_rate(rate))
         self._choose_voice(voice)

@@ -44,7 +44,7 @@ class Tray(QObject):
         self.menu.addAction(show_window)
         self.menu.addAction(actions["quit"])
         self.icon = QSystemTrayIcon(app_icon(), self)
-        self.icon.setToolTip("Lookaloud")
+        self.icon.setToolTip("Lookaloud")  # the name, not translated
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(lambda _reason: show_window.trigger())
         self.icon.show()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.desktop.browse_view import BrowsePanel
 from lookaloud.desktop.commands import COMMANDS, MENU_TITLES, Command, button_rows, in_menu
@@ -60,7 +61,7 @@ class MainWindow(QMainWindow):
         self.question = QLineEdit()
         self.history = HistoryList()
         self.browse = BrowsePanel()
-        self.status = QLabel("Starting…")
+        self.status = QLabel(tr("Starting…", "status line"))
         self.buttons: dict[str, QPushButton] = {}
         self.setCentralWidget(self._central())
         self.statusBar().addWidget(self.status, 1)
@@ -70,13 +71,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _action(self, command: Command, hotkeys: Mapping[str, str]) -> QAction:
-        action = QAction(command.text, self)
+        action = QAction(tr(command.text), self)
         keys = hotkeys.get(command.name, command.keys)
         if keys:
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        action.setStatusTip(command.description)
-        action.setToolTip(_with_keys(command.description, keys))
+        action.setStatusTip(tr(command.description))
+        action.setToolTip(_with_keys(tr(command.description), keys))
         action.triggered.connect(lambda _checked=False, name=command.name: self.command.emit(name))
         self.addAction(action)
         return action
@@ -86,15 +87,15 @@ class MainWindow(QMainWindow):
             keys = hotkeys.get(command.name, command.keys)
             action = self.actions_by_name[command.name]
             action.setShortcut(QKeySequence(keys))
-            action.setToolTip(_with_keys(command.description, keys))
+            action.setToolTip(_with_keys(tr(command.description), keys))
             button = self.buttons.get(command.name)
             if button is not None:
-                button.setAccessibleDescription(_with_keys(command.description, keys))
+                button.setAccessibleDescription(_with_keys(tr(command.description), keys))
                 button.setToolTip(action.toolTip())
 
     def _build_menus(self) -> None:
         for title in MENU_TITLES:
-            menu = self.menuBar().addMenu(title)
+            menu = self.menuBar().addMenu(tr(title))
             for command in in_menu(title):
                 menu.addAction(self.actions_by_name[command.name])
 
@@ -106,11 +107,13 @@ class MainWindow(QMainWindow):
             Qt.TextInteractionFlag.TextSelectableByKeyboard
             | Qt.TextInteractionFlag.TextSelectableByMouse
         )
-        view.setAccessibleName("Description")
-        view.setAccessibleDescription("The latest description; read it with the arrow keys.")
+        view.setAccessibleName(tr("Description", "the text view's name"))
+        view.setAccessibleDescription(
+            tr("The latest description; read it with the arrow keys.", "accessible description")
+        )
         view.setTabChangesFocus(True)
         view.setPlaceholderText(
-            "Press a Describe button or a hotkey; the description appears here."
+            tr("Press a Describe button or a hotkey; the description appears here.", "placeholder")
         )
         return view
 
@@ -118,15 +121,15 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout()
         layout.addLayout(self._button_row(button_rows()[0]))
         layout.addWidget(self.browse, 2)  # hidden until a folder is opened
-        layout.addWidget(_label("Descriptio&n:", self.description))
+        layout.addWidget(_label(tr("Descriptio&n:", "label"), self.description))
         layout.addWidget(self.description, 3)
         layout.addLayout(self._question_row())
         layout.addLayout(self._button_row(button_rows()[1]))
-        layout.addWidget(_label("&History:", self.history))
+        layout.addWidget(_label(tr("&History:", "label"), self.history))
         layout.addWidget(self.history, 1)
-        self.history.setAccessibleName("History")
+        self.history.setAccessibleName(tr("History", "list name"))
         self.history.setAccessibleDescription(
-            "Recent results: Enter reads one again, Ctrl+C copies it."
+            tr("Recent results: Enter reads one again, Ctrl+C copies it.", "accessible description")
         )
         central = QWidget()
         central.setLayout(layout)
@@ -147,12 +150,16 @@ class MainWindow(QMainWindow):
 
     def _question_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(_label("&Question about the last image:", self.question))
-        self.question.setAccessibleName("Question about the last image")
-        self.question.setAccessibleDescription("Type a question and press Enter.")
+        row.addWidget(_label(tr("&Question about the last image:", "label"), self.question))
+        self.question.setAccessibleName(tr("Question about the last image", "field name"))
+        self.question.setAccessibleDescription(
+            tr("Type a question and press Enter.", "accessible description")
+        )
         self.question.returnPressed.connect(self._ask)
-        ask = QPushButton("As&k")
-        ask.setAccessibleDescription("Ask the question about the last image.")
+        ask = QPushButton(tr("As&k", "button"))
+        ask.setAccessibleDescription(
+            tr("Ask the question about the last image.", "accessible description")
+        )
         ask.clicked.connect(self._ask)
         self.buttons["ask"] = ask
         row.addWidget(self.question, 1)

@@ -241,3 +241,39 @@ def test_search_and_cache_commands(tmp_path: Path, user_env: dict[str, str]) -> 
     assert "Descriptions stored: 1" in stats.stdout
     assert "Removed 1" in lookaloud(["cache", "clear"], user_env, timeout=60).stdout
     assert "Descriptions stored: 0" in lookaloud(["cache", "stats"], user_env, timeout=60).stdout
+
+
+# What may stay in Latin letters in Chinese help: what the user types (the command and its
+# sub-commands, option names and their fixed choices) and names of formats, protocols and
+# products.
+LATIN_ALLOWED = {
+    "lookaloud", "Lookaloud", "describe", "batch", "models", "stats", "cache", "search",
+    "remote", "check", "set", "key", "status", "pull", "clear", "en", "zh", "brief", "standard",
+    "detailed", "local", "vlm", "JSON", "WAV", "wav", "jsonl", "txt", "URL", "N", "OpenAI",
+    "API", "h", "help",
+}  # fmt: skip
+
+
+def latin_words(help_text: str) -> set[str]:
+    import re
+
+    without_options = re.sub(r"--?[a-z][a-z-]*", " ", help_text)
+    return set(re.findall(r"[A-Za-z][A-Za-z_]*", without_options)) - LATIN_ALLOWED
+
+
+@pytest.mark.parametrize("command", [[], ["describe"], ["batch"], ["remote", "check"]])
+def test_help_is_in_chinese_with_the_language_set_to_zh(
+    command: list[str], user_env: dict[str, str]
+) -> None:
+    done = lookaloud([*command, "--help"], dict(user_env, LOOKALOUD_LANG="zh"), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "用法" in done.stdout and "选项" in done.stdout
+    assert latin_words(done.stdout) == set()
+    english = lookaloud([*command, "--help"], user_env, timeout=60).stdout
+    assert "usage:" in english and latin_words(english)  # the check sees English when it is there
+
+
+def test_usage_errors_are_in_chinese_too(user_env: dict[str, str]) -> None:
+    done = lookaloud(["describe"], dict(user_env, LOOKALOUD_LANG="zh"), timeout=60)
+    assert done.returncode == 2
+    assert "错误：缺少以下必需参数：图片" in done.stderr

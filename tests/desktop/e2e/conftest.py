@@ -67,27 +67,38 @@ def x_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XSession]:
         shutil.rmtree(runtime, ignore_errors=True)
 
 
+def start_app(
+    x_session: XSession,
+    home: Path,
+    tiny_blip_dir: Path,
+    tiny_qwen_dir: Path,
+    lang: str = "en",
+    ready: str = READY_STATUS,
+) -> RunningApp:
+    """Lookaloud in the session, with a window of another program beside it, once it is ready."""
+    other_window = start_other_app(x_session)
+    env = app_env(x_session, home, tiny_blip_dir, tiny_qwen_dir, lang)
+    log = (home / "app-output.txt").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lookaloud"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    log.close()  # the child has its own copy
+    x_session.processes.append(process)
+    app = RunningApp(x_session, process, other_window, home / "played.txt", home)
+    started = time.monotonic()
+    wait_until(lambda: has_node(app, "label", ready), 180, "the models to be ready")
+    print(f"Lookaloud said it was ready {time.monotonic() - started:.1f} s after it started")
+    return app
+
+
 @pytest.fixture(scope="module")
 def lookaloud(
     x_session: XSession,
     tiny_blip_dir: Path,
     tiny_qwen_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[RunningApp]:
-    home = tmp_path_factory.mktemp("home")
-    other_window = start_other_app(x_session)
-    env = app_env(x_session, home, tiny_blip_dir, tiny_qwen_dir)
-    log = (home / "app-output.txt").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lookaloud"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    x_session.processes.append(process)
-    app = RunningApp(x_session, process, other_window, home / "played.txt", home)
-    started = time.monotonic()
-    wait_until(lambda: has_node(app, "label", READY_STATUS), 180, "the models to be ready")
-    print(f"Lookaloud said it was ready {time.monotonic() - started:.1f} s after it started")
-    yield app
-    log.close()
+) -> RunningApp:
+    return start_app(x_session, tmp_path_factory.mktemp("home"), tiny_blip_dir, tiny_qwen_dir)
 
 
 @pytest.fixture

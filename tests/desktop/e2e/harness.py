@@ -161,8 +161,10 @@ class RunningApp:
         assert self.session.focused_window() == self.other_window
 
 
-def _settings(caption_model: Path, writer_model: Path) -> str:
-    return f"""version = 1
+def _settings(caption_model: Path, writer_model: Path, lang: str) -> str:
+    return f"""version = 2
+[general]
+lang = "{lang}"
 [models]
 caption_model = "{caption_model}"
 writer_model = "{writer_model}"
@@ -177,10 +179,12 @@ request_log = true
 """
 
 
-def app_env(session: XSession, home: Path, tiny_blip: Path, tiny_qwen: Path) -> dict[str, str]:
+def app_env(
+    session: XSession, home: Path, tiny_blip: Path, tiny_qwen: Path, lang: str = "en"
+) -> dict[str, str]:
     config = home / "config" / "lookaloud"
     config.mkdir(parents=True)
-    (config / "settings.toml").write_text(_settings(tiny_blip, tiny_qwen))
+    (config / "settings.toml").write_text(_settings(tiny_blip, tiny_qwen, lang))
     bin_dir = home / "bin"
     bin_dir.mkdir()
     aplay = bin_dir / "aplay"
