@@ -38,8 +38,11 @@ def messages() -> dict[str, Message]:
             if message is not None:
                 found.setdefault(message.text, message)
     for spec in setting_specs():
-        text = spec.rule.description
+        text, hint = spec.rule.description, spec.rule.pattern_hint
         found.setdefault(text, Message(text, f"the setting {spec.section}.{spec.key}", "schema"))
+        if hint:
+            note = f"completes 'it should be …' for {spec.section}.{spec.key}"
+            found.setdefault(hint, Message(hint, note, "schema"))
     return found
 
 

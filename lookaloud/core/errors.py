@@ -33,6 +33,8 @@ user hears only ``message``.
 
 from __future__ import annotations
 
+from lookaloud.core.i18n import tr
+
 
 class LookaloudError(Exception):
     """Base of all errors a user can meet; ``message`` is a complete, actionable sentence."""
@@ -154,7 +156,8 @@ def user_message(exc: BaseException) -> str:
     """The one sentence a user should hear for any exception, including unexpected ones."""
     if isinstance(exc, LookaloudError):
         return exc.message
-    return (
-        "Something unexpected went wrong inside Lookaloud "
-        f"({type(exc).__name__}); the details are in the log file."
+    return tr(
+        "Something unexpected went wrong inside Lookaloud ({name}); the details "
+        "are in the log file.",
+        name=type(exc).__name__,
     )

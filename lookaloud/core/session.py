@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import LookaloudError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.attempts import Accepted, AttemptLoop, AttemptPolicy, Judgement
 from lookaloud.core.pipeline.check.rules import RULES, CheckContext, Violation, check_sentence
 from lookaloud.core.pipeline.check.text import length_units
@@ -273,5 +274,11 @@ def check_answer(text: str, ctx: CheckContext) -> Violation | None:
             return Violation(rule.name, reason)
     words = length_units(text)
     if words > MAX_ANSWER_WORDS:
-        return Violation("length", f"the answer is far too long for a reply ({words:.0f} words)")
+        return Violation(
+            "length",
+            tr(
+                "the answer is far too long for a reply ({words:.0f} words)",
+                words=words,
+            ),
+        )
     return None

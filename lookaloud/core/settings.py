@@ -41,6 +41,7 @@ import platformdirs
 import tomli_w
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.pipeline.facts import Detail
 
 SCHEMA_VERSION = 2
@@ -310,7 +311,13 @@ def _spec_for(name: str) -> SettingSpec:
         if spec.key == key and name in (key, f"{spec.section}.{key}"):
             return spec
     known = [spec.key for spec in setting_specs()]
-    raise SettingsError(f"There is no setting called {name!r}{_did_you_mean(key, known)}.")
+    raise SettingsError(
+        tr(
+            "There is no setting called {name!r}{did_you_mean}.",
+            name=name,
+            did_you_mean=_did_you_mean(key, known),
+        )
+    )
 
 
 # ---------------------------------------------------------------- checking values
@@ -323,7 +330,11 @@ def _check_type(spec: SettingSpec, value: object) -> object:
         return float(value)
     if type(value) is not kind:
         raise _InvalidValueError(
-            f"it should be {_type_phrase(kind)}, not {_type_phrase(type(value))}"
+            tr(
+                "it should be {type_phrase}, not {type_phrase2}",
+                type_phrase=_type_phrase(kind),
+                type_phrase2=_type_phrase(type(value)),
+            )
         )
     return value
 
@@ -332,15 +343,31 @@ def _check_rule(spec: SettingSpec, value: Any) -> None:
     rule = spec.rule
     if rule.choices and value not in rule.choices:
         hint = _did_you_mean(str(value), list(rule.choices))
-        raise _InvalidValueError(f"it should be one of {', '.join(rule.choices)}{hint}")
+        raise _InvalidValueError(
+            tr(
+                "it should be one of {join}{hint}",
+                join=", ".join(rule.choices),
+                hint=hint,
+            )
+        )
     if rule.required and not str(value).strip():
-        raise _InvalidValueError("it must not be empty")
+        raise _InvalidValueError(tr("it must not be empty"))
     if rule.pattern and not re.fullmatch(rule.pattern, str(value)):
-        raise _InvalidValueError(f"it should be {rule.pattern_hint}")
+        raise _InvalidValueError(
+            tr(
+                "it should be {pattern_hint}",
+                pattern_hint=tr(rule.pattern_hint),
+            )
+        )
     if rule.minimum is None or rule.maximum is None or value in rule.also:
         return
     if not rule.minimum <= value <= rule.maximum:
-        raise _InvalidValueError(f"it should be {_range_phrase(rule)}")
+        raise _InvalidValueError(
+            tr(
+                "it should be {range_phrase}",
+                range_phrase=_range_phrase(rule),
+            )
+        )
 
 
 def _valid(spec: SettingSpec, value: object) -> object:
@@ -351,27 +378,39 @@ def _valid(spec: SettingSpec, value: object) -> object:
 
 def _type_phrase(kind: type) -> str:
     phrases = {
-        bool: "true or false",
-        int: "a whole number",
-        float: "a number",
-        str: "text",
-        dict: "a table",
-        list: "a list",
+        bool: N_("true or false", "a kind of setting value"),
+        int: N_("a whole number", "a kind of setting value"),
+        float: N_("a number", "a kind of setting value"),
+        str: N_("text", "a kind of setting value"),
+        dict: N_("a table", "a kind of setting value"),
+        list: N_("a list", "a kind of setting value"),
     }
-    return phrases.get(kind, f"a {kind.__name__}")
+    return tr(phrases[kind]) if kind in phrases else kind.__name__
 
 
-def _range_phrase(rule: Rule) -> str:
+def _range_phrase(rule: Rule, say: Callable[..., str] = tr) -> str:
     def number(value: float | None) -> str:
         return f"{value:g}"
 
-    allowed = f"from {number(rule.minimum)} to {number(rule.maximum)}"
-    return f"{' or '.join(str(v) for v in rule.also)} or {allowed}" if rule.also else allowed
+    allowed = say(
+        N_("from {low} to {high}", "a range of values"),
+        low=number(rule.minimum),
+        high=number(rule.maximum),
+    )
+    if not rule.also:
+        return allowed
+    alternatives = say(N_(" or ", "between alternatives")).join(str(v) for v in rule.also)
+    return say(N_("{alternatives} or {allowed}"), alternatives=alternatives, allowed=allowed)
+
+
+def _english(message: str, note: str = "", /, **fields: object) -> str:
+    """tr() without the translation, for the settings file's comments."""
+    return message.format(**fields) if fields else message
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return tr(" (did you mean {word!r}?)", "a suggestion", word=close[0]) if close else ""
 
 
 # ---------------------------------------------------------------- public API
@@ -407,8 +446,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         _write_atomically(path, settings_to_toml(settings))
     except OSError as exc:
         raise SettingsError(
-            f"Lookaloud could not save the settings to {path} ({exc.strerror or exc}); "
-            "check that the folder exists and can be written to."
+            tr(
+                "Lookaloud could not save the settings to {path} ({value}); check that "
+                "the folder exists and can be written to.",
+                path=path,
+                value=exc.strerror or exc,
+            )
         ) from exc
     return path
 
@@ -428,7 +471,14 @@ def with_overrides(settings: Settings, **changes: object) -> Settings:
         try:
             checked = _valid(spec, value)
         except _InvalidValueError as exc:
-            raise SettingsError(f"{value!r} is not a valid {spec.key}: {exc.reason}.") from exc
+            raise SettingsError(
+                tr(
+                    "{value!r} is not a valid {key}: {reason}.",
+                    value=value,
+                    key=spec.key,
+                    reason=exc.reason,
+                )
+            ) from exc
         sections[spec.section] = dataclasses.replace(sections[spec.section], **{spec.key: checked})
     return Settings(**sections)
 
@@ -450,10 +500,11 @@ def settings_to_toml(settings: Settings) -> str:
 
 def _comment(spec: SettingSpec) -> str:
     rule = spec.rule
+    # The file's comments stay in English, like its keys: one file serves every language.
     if rule.choices:
         return f"{rule.description} One of: {', '.join(rule.choices)}."
     if rule.minimum is not None:
-        return f"{rule.description} Allowed: {_range_phrase(rule)}."
+        return f"{rule.description} Allowed: {_range_phrase(rule, _english)}."
     return rule.description
 
 
@@ -470,7 +521,12 @@ def _read_file(path: Path, notices: list[str], now: Callable[[], datetime]) -> _
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         notices.append(
-            f"Lookaloud could not read the settings file {path} ({exc}); it uses the defaults."
+            tr(
+                "Lookaloud could not read the settings file {path} ({problem}); it uses "
+                "the defaults.",
+                path=path,
+                problem=exc,
+            )
         )
         return {}
     try:
@@ -484,13 +540,21 @@ def _parse(text: str, notices: list[str]) -> _Values:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _BrokenFileError(f"it is not valid TOML: {exc}") from exc
+        raise _BrokenFileError(
+            tr(
+                "it is not valid TOML: {problem}",
+                problem=exc,
+            )
+        ) from exc
     version = _version_of(data)
     data = migrate(data)
     if version > SCHEMA_VERSION:
         notices.append(
-            f"The settings file was written by a newer Lookaloud (settings version {version}); "
-            "settings this version does not know are ignored."
+            tr(
+                "The settings file was written by a newer Lookaloud (settings version "
+                "{version}); settings this version does not know are ignored.",
+                version=version,
+            )
         )
     _check_types(data)
     return _checked_values(data, notices, report_unknown=version <= SCHEMA_VERSION)
@@ -502,14 +566,24 @@ def _check_types(data: dict[str, Any]) -> None:
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise _BrokenFileError(
-                f"[{section}] should be a section, not {_type_phrase(type(table))}"
+                tr(
+                    "[{section}] should be a section, not {kind}",
+                    section=section,
+                    kind=_type_phrase(type(table)),
+                )
             )
         for key, spec in specs.items():
             if key in table:
                 try:
                     _check_type(spec, table[key])
                 except _InvalidValueError as exc:
-                    raise _BrokenFileError(f"{spec.name} is not valid: {exc.reason}") from exc
+                    raise _BrokenFileError(
+                        tr(
+                            "{name} is not valid: {reason}",
+                            name=spec.name,
+                            reason=exc.reason,
+                        )
+                    ) from exc
 
 
 def _checked_values(data: dict[str, Any], notices: list[str], *, report_unknown: bool) -> _Values:
@@ -556,7 +630,14 @@ def _apply_environment(values: _Values, env: Mapping[str, str], notices: list[st
         try:
             values.setdefault(section, {})[key] = _valid(specs[section][key], raw)
         except _InvalidValueError as exc:
-            notices.append(f"The environment variable {variable}={raw!r} is ignored: {exc.reason}.")
+            notices.append(
+                tr(
+                    "The environment variable {variable}={raw!r} is ignored: {reason}.",
+                    variable=variable,
+                    raw=raw,
+                    reason=exc.reason,
+                )
+            )
 
 
 def _build(values: _Values) -> Settings:
@@ -568,9 +649,13 @@ def _build(values: _Values) -> Settings:
 
 
 def _reset_notice(spec: SettingSpec, value: object, reason: str) -> str:
-    return (
-        f"In the settings, {spec.name} = {value!r} is not valid ({reason}), "
-        f"so the default {spec.default!r} is used."
+    return tr(
+        "In the settings, {name} = {value!r} is not valid ({reason}), so the "
+        "default {default!r} is used.",
+        name=spec.name,
+        value=value,
+        reason=reason,
+        default=spec.default,
     )
 
 
@@ -578,29 +663,49 @@ def _unknown_key_notice(section: str, key: str) -> str:
     schema = _specs_by_section()
     elsewhere = [name for name, specs in schema.items() if key in specs and name != section]
     if elsewhere:
-        hint = f" (it belongs in [{elsewhere[0]}])"
+        hint = tr(" (it belongs in [{section}])", section=elsewhere[0])
     else:
         hint = _did_you_mean(key, list(schema.get(section, {})))
-    where = f"[{section}] {key}" if section else f"{key} outside any section"
-    return f"The settings file has no setting {where}{hint}; it is ignored."
+    where = (
+        f"[{section}] {key}"
+        if section
+        else tr(
+            "{key} outside any section",
+            key=key,
+        )
+    )
+    return tr(
+        "The settings file has no setting {where}{hint}; it is ignored.",
+        where=where,
+        hint=hint,
+    )
 
 
 def _unknown_section_notice(section: str, known: list[str]) -> str:
     hint = _did_you_mean(section, known)
-    return f"The settings file has an unknown section [{section}]{hint}; it is ignored."
+    return tr(
+        "The settings file has an unknown section [{section}]{hint}; it is ignored.",
+        section=section,
+        hint=hint,
+    )
 
 
 def _moved_aside_notice(path: Path, reason: str, now: Callable[[], datetime]) -> str:
     try:
         target = _move_aside(path, now())
     except OSError as exc:
-        return (
-            f"The settings file {path} cannot be used ({reason}) and could not be moved aside "
-            f"({exc.strerror or exc}); Lookaloud uses the default settings."
+        return tr(
+            "The settings file {path} cannot be used ({reason}) and could not be "
+            "moved aside ({value}); Lookaloud uses the default settings.",
+            path=path,
+            reason=reason,
+            value=exc.strerror or exc,
         )
-    return (
-        f"The settings file could not be used ({reason}), so Lookaloud uses the default "
-        f"settings; the broken file was moved to {target}."
+    return tr(
+        "The settings file could not be used ({reason}), so Lookaloud uses the "
+        "default settings; the broken file was moved to {target}.",
+        reason=reason,
+        target=target,
     )
 
 
@@ -645,7 +750,7 @@ def _version_of(data: dict[str, Any]) -> int:
     version = data.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise _BrokenFileError(
-            f"version should be a whole number, not {_type_phrase(type(version))}"
+            tr("version should be a whole number, not {kind}", kind=_type_phrase(type(version)))
         )
     return version
 

@@ -195,8 +195,8 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     app.setApplicationDisplayName("Lookaloud")
     app.setDesktopFileName("lookaloud")
     app.setWindowIcon(app_icon())
-    loaded = load_settings()
-    use_language(app, loaded.settings.general.lang)
+    use_language(app, load_settings().settings.general.lang)
+    loaded = load_settings()  # again, so what it tells the user is in the user's language
     desktop = DesktopApp(loaded)
     desktop.start()
     ticker = _quit_on_terminate(app)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop, QObject
 from PySide6.QtTextToSpeech import QTextToSpeech
 
 from lookaloud.core.errors import SpeechError
-from lookaloud.core.i18n import tr
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.settings import SpeechSettings
 from lookaloud.core.speech.base import Speaker
 from lookaloud.core.speech.registry import (
@@ -166,10 +166,10 @@ def desktop_backends() -> dict[str, SpeakerBackend]:
     backends = default_backends()
     backends["qt"] = SpeakerBackend(
         name="qt",
-        label="Qt's voice",
+        label=N_("Qt's voice", "a voice"),
         check=QtVoiceSpeaker.check,
         create=lambda options: QtVoiceSpeaker(options.rate, options.voice),
-        needs="a speech engine for Qt (on Linux: sudo apt install speech-dispatcher)",
+        needs=N_("a speech engine for Qt (on Linux: sudo apt install speech-dispatcher)"),
     )
     backends["pyttsx3"] = dataclasses.replace(backends["pyttsx3"], fallback="qt")
     return backends

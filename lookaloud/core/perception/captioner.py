@@ -22,6 +22,7 @@ from transformers import (
 )
 
 from lookaloud.core.errors import PerceptionError
+from lookaloud.core.i18n import tr
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.dtypes import preferred_dtype
 from lookaloud.core.runtime.hub import CAPTIONING, HubAccess, quiet_transformers, resolve_model
@@ -89,8 +90,10 @@ class BlipCaptioner:
             )
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
             raise PerceptionError(
-                "The captioning model failed on this image; try again, and restart Lookaloud "
-                "if it keeps failing."
+                tr(
+                    "The captioning model failed on this image; try again, and restart "
+                    "Lookaloud if it keeps failing."
+                )
             ) from exc
         return self._postprocess(tokens)
 
@@ -140,9 +143,11 @@ class BlipCaptioner:
 
 
 def _load_failed_message(model: str) -> str:
-    return (
-        f"The captioning model {model} could not be loaded; its files may be damaged, so run "
-        "`lookaloud models pull` again or pass another folder with --caption-model."
+    return tr(
+        "The captioning model {model} could not be loaded; its files may be "
+        "damaged, so run `lookaloud models pull` again or pass another folder "
+        "with --caption-model.",
+        model=model,
     )
 
 

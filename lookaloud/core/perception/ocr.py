@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from lookaloud.core.errors import PerceptionError
+from lookaloud.core.i18n import tr
 from lookaloud.core.perception.reading_order import sort_reading_order
 from lookaloud.core.pipeline.facts import Box, TextLine
 from lookaloud.core.pipeline.load import downscale
@@ -52,14 +53,16 @@ def _create_rapidocr_engine() -> OcrEngine:
         from rapidocr_onnxruntime import RapidOCR  # heavy import (onnxruntime, OpenCV): lazy
     except ImportError as exc:
         raise PerceptionError(
-            "Text reading is not installed; reinstall Lookaloud or run "
-            "'pip install rapidocr-onnxruntime'."
+            tr(
+                "Text reading is not installed; reinstall Lookaloud or run 'pip install "
+                "rapidocr-onnxruntime'."
+            )
         ) from exc
     try:
         engine: OcrEngine = RapidOCR()
     except Exception as exc:  # any start-up failure means the same to the user
         raise PerceptionError(
-            "The text reader could not start; reinstall Lookaloud to repair its OCR models."
+            tr("The text reader could not start; reinstall Lookaloud to repair its OCR models.")
         ) from exc
     return engine
 
@@ -107,7 +110,10 @@ class RapidOcrReader:
             lines, _timings = engine(image)
         except Exception as exc:  # onnxruntime and OpenCV raise many types
             raise PerceptionError(
-                "Reading the text in this picture failed; try again, or describe it without text."
+                tr(
+                    "Reading the text in this picture failed; try again, or describe it "
+                    "without text."
+                )
             ) from exc
         return lines or []
 
@@ -117,7 +123,7 @@ def _to_text_lines(raw: Sequence[Any], scale: float) -> list[TextLine]:
         return [_to_text_line(item, scale) for item in raw]
     except (IndexError, TypeError, ValueError) as exc:
         raise PerceptionError(
-            "The text reader returned results Lookaloud cannot use; reinstall Lookaloud."
+            tr("The text reader returned results Lookaloud cannot use; reinstall Lookaloud.")
         ) from exc
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from lookaloud.core.errors import ModelMissing, SettingsError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.perception.base import Captioner, TextReader
 
 T = TypeVar("T")
@@ -25,7 +26,7 @@ DEFAULT_READER = "rapidocr"
 @dataclass(frozen=True)
 class PartBackend(Generic[T]):
     name: str
-    label: str  # how the user hears it named
+    label: str  # how the user hears it named (English; translated where it is said)
     module: str  # the library it needs; check() looks for it
     needs: str  # what to install, said when it is missing
     create: Callable[[str], T]  # from a model id or folder ("" where the part has its own)
@@ -35,7 +36,15 @@ class PartBackend(Generic[T]):
 
     def make(self, model: str = "") -> T:
         if not self.check():
-            raise ModelMissing(f"{self.label[:1].upper()}{self.label[1:]} needs {self.needs}.")
+            label = tr(self.label)
+            raise ModelMissing(
+                tr(
+                    "{label} needs {needs}.",
+                    "error",
+                    label=label[:1].upper() + label[1:],
+                    needs=self.needs,
+                )
+            )
         return self.create(model)
 
 
@@ -55,13 +64,13 @@ def _rapidocr(_model: str) -> TextReader:
 
 CAPTIONERS: dict[str, PartBackend[Captioner]] = {
     "blip": PartBackend(
-        "blip", "the BLIP captioner", "transformers", "transformers and torch", _blip
+        "blip", N_("the BLIP captioner", "a part"), "transformers", "transformers and torch", _blip
     ),
 }
 READERS: dict[str, PartBackend[TextReader]] = {
     "rapidocr": PartBackend(
         "rapidocr",
-        "the RapidOCR text reader",
+        N_("the RapidOCR text reader", "a part"),
         "rapidocr_onnxruntime",
         "rapidocr-onnxruntime (pip install rapidocr-onnxruntime)",
         _rapidocr,
@@ -72,5 +81,11 @@ READERS: dict[str, PartBackend[TextReader]] = {
 def part(registry: dict[str, PartBackend[T]], name: str) -> PartBackend[T]:
     if name not in registry:
         known = ", ".join(registry)
-        raise SettingsError(f"There is no part called {name!r}; choose one of: {known}.")
+        raise SettingsError(
+            tr(
+                "There is no part called {name!r}; choose one of: {known}.",
+                name=name,
+                known=known,
+            )
+        )
     return registry[name]

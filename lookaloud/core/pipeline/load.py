@@ -37,6 +37,7 @@ from lookaloud.core.errors import (
     NotAnImage,
     UnsupportedImageFormat,
 )
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.facts import BlankInfo, ImageKind
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,15 @@ def load_image(
     meet; its ``message`` names the picture and says what to do.
     """
     if isinstance(source, bytes):
-        label = name or "The image"
+        label = name or tr("The image", "names a picture without a file name")
         data = source
     else:
         label = name or Path(source).name or str(source)
         data = _read_file(Path(source), label)
     if not data:
-        raise ImageEmpty(f"{label} is an empty file (0 bytes); choose another picture.")
+        raise ImageEmpty(
+            tr("{label} is an empty file (0 bytes); choose another picture.", "error", label=label)
+        )
     image, fmt = _decode(data, label, max_pixels)
     return LoadedImage(
         image=image,
@@ -134,18 +137,31 @@ def load_image(
 def _read_file(path: Path, label: str) -> bytes:
     if path.is_dir():
         raise ImageIsDirectory(
-            f"{label} is a folder, not a picture; choose an image file inside it."
+            tr(
+                "{label} is a folder, not a picture; choose an image file inside it.",
+                "error",
+                label=label,
+            )
         )
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
         raise ImageNotFound(
-            f"{label} was not found at {path}; check the name and the folder."
+            tr(
+                "{label} was not found at {path}; check the name and the folder.",
+                "error",
+                label=label,
+                path=path,
+            )
         ) from exc
     except OSError as exc:
         raise ImageError(
-            f"{label} could not be read ({exc.strerror or exc}); "
-            "check that you are allowed to open it."
+            tr(
+                "{label} could not be read ({problem}); check that you are allowed to open it.",
+                "error",
+                label=label,
+                problem=exc.strerror or exc,
+            )
         ) from exc
 
 
@@ -166,8 +182,12 @@ def _open(data: bytes, label: str) -> Image.Image:
     except Image.DecompressionBombError as exc:
         # Pillow refuses pictures above twice its own limit before we can look at the size.
         raise ImageTooLarge(
-            f"{label} declares far too many pixels to open safely; "
-            "use a smaller copy of the picture."
+            tr(
+                "{label} declares far too many pixels to open safely; use a smaller copy of "
+                "the picture.",
+                "error",
+                label=label,
+            )
         ) from exc
     except (UnidentifiedImageError, SyntaxError, ValueError, OSError, EOFError) as exc:
         raise _unreadable_error(data, label) from exc
@@ -180,7 +200,12 @@ def _unreadable_error(data: bytes, label: str) -> ImageError:
     if data.startswith(_ACCEPTED_SIGNATURES) or _is_webp(data):
         return ImageTruncated(_truncated_message(label))
     return NotAnImage(
-        f"{label} is not a picture Lookaloud can read; choose a {_formats_phrase()} file."
+        tr(
+            "{label} is not a picture Lookaloud can read; choose a {formats} file.",
+            "error",
+            label=label,
+            formats=_formats_phrase(),
+        )
     )
 
 
@@ -214,7 +239,11 @@ def _force_load(image: Image.Image, label: str) -> None:
         image.load()
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(
-            f"{label} is too large to open safely; use a smaller copy of the picture."
+            tr(
+                "{label} is too large to open safely; use a smaller copy of the picture.",
+                "error",
+                label=label,
+            )
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageTruncated(_truncated_message(label)) from exc
@@ -256,27 +285,43 @@ def _wide_grey_to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _formats_phrase() -> str:
-    return ", ".join(SUPPORTED_FORMATS[:-1]) + " or " + SUPPORTED_FORMATS[-1]
+    return tr(
+        "{some} or {last}",
+        "a list of picture formats",
+        some=tr(", ", "between the parts of a summary").join(SUPPORTED_FORMATS[:-1]),
+        last=SUPPORTED_FORMATS[-1],
+    )
 
 
 def _unsupported_message(label: str, fmt: str) -> str:
-    return (
-        f"{label} is in {fmt} format, which Lookaloud does not read; "
-        f"save it as {_formats_phrase()} and try again."
+    return tr(
+        "{label} is in {format} format, which Lookaloud does not read; save it as {formats} "
+        "and try again.",
+        "error",
+        label=label,
+        format=fmt,
+        formats=_formats_phrase(),
     )
 
 
 def _truncated_message(label: str) -> str:
-    return (
-        f"{label} is damaged or cut off (the file ends too early); "
-        "copy or download it again and retry."
+    return tr(
+        "{label} is damaged or cut off (the file ends too early); copy or download it again "
+        "and retry.",
+        "error",
+        label=label,
     )
 
 
 def _too_large_message(label: str, width: int, height: int, max_pixels: int) -> str:
-    return (
-        f"{label} is {width} by {height} pixels, more than the {max_pixels // 1_000_000} "
-        "megapixels Lookaloud opens safely; use a smaller copy of the picture."
+    return tr(
+        "{label} is {width} by {height} pixels, more than the {megapixels} megapixels "
+        "Lookaloud opens safely; use a smaller copy of the picture.",
+        "error",
+        label=label,
+        width=width,
+        height=height,
+        megapixels=max_pixels // 1_000_000,
     )
 
 

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.facts import Box, Detail, Facts, TextLine
 from lookaloud.core.writers.base import ChatMessage, ImagePart
 
@@ -44,9 +45,12 @@ def templates(lang: str) -> Templates:
     """The parsed template file for ``lang``; raises SettingsError for unknown languages."""
     if lang not in LANGUAGES:
         raise SettingsError(
-            f"Lookaloud cannot describe in the language '{lang}'; choose one of: "
-            + ", ".join(LANGUAGES)
-            + "."
+            tr(
+                "Lookaloud cannot describe in the language '{lang}'; choose one of: {languages}.",
+                "error",
+                lang=lang,
+                languages=", ".join(LANGUAGES),
+            )
         )
     source = resources.files("lookaloud.resources.prompts").joinpath(f"{lang}.toml")
     return Templates(lang, tomllib.loads(source.read_text(encoding="utf-8")))

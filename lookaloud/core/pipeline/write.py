@@ -23,6 +23,7 @@ from PIL import Image
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import WriterError
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.attempts import (
     CONNECTION_RULE,
     Accepted,
@@ -186,7 +187,11 @@ class WriteLoop:
             return Judgement(violations[0])
         quality = score(description, self._ctx.facts, self._ctx.lang)
         if quality.total < self._settings.min_quality:
-            reason = f"the quality score {quality.total:.2f} is below {self._settings.min_quality}"
+            reason = tr(
+                "the quality score {total:.2f} is below {min_quality}",
+                total=quality.total,
+                min_quality=self._settings.min_quality,
+            )
             return Judgement(Violation("quality", reason), quality)
         return Judgement(quality=quality)
 

@@ -37,16 +37,17 @@ from huggingface_hub.errors import (
 from tqdm.auto import tqdm
 
 from lookaloud.core.errors import LookaloudError, ModelLoadFailed, ModelMissing
+from lookaloud.core.i18n import N_, tr
 
 # Only what loading needs: configs, safetensors weights, tokenizer and template files.
 DOWNLOAD_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.jinja", "*.model", "tokenizer*")
 
 # Download sizes quoted in messages so a user on a slow link knows what they are agreeing to.
 KNOWN_SIZES = {
-    "Salesforce/blip-image-captioning-base": "about 990 MB",
-    "Salesforce/blip-image-captioning-large": "about 1.9 GB",
-    "Qwen/Qwen3-0.6B": "about 1.5 GB",
-    "Qwen/Qwen3-1.7B": "about 4.1 GB",
+    "Salesforce/blip-image-captioning-base": N_("about 990 MB", "a download size"),
+    "Salesforce/blip-image-captioning-large": N_("about 1.9 GB", "a download size"),
+    "Qwen/Qwen3-0.6B": N_("about 1.5 GB", "a download size"),
+    "Qwen/Qwen3-1.7B": N_("about 4.1 GB", "a download size"),
 }
 
 _TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -63,9 +64,19 @@ class ModelRole:
     alternative: str
 
 
-CAPTIONING = ModelRole("captioning model", "pass a local folder with --caption-model")
-WRITING = ModelRole("writing model", "pass a local folder with --writer-model")
-PULLING = ModelRole("model", "give the name of a model on the Hugging Face hub")
+# English; messages translate them where they use them.
+CAPTIONING = ModelRole(
+    N_("captioning model", "a kind of model"),
+    N_("pass a local folder with --caption-model", "what the user can do instead"),
+)
+WRITING = ModelRole(
+    N_("writing model", "a kind of model"),
+    N_("pass a local folder with --writer-model", "what the user can do instead"),
+)
+PULLING = ModelRole(
+    N_("model", "a kind of model"),
+    N_("give the name of a model on the Hugging Face hub", "what the user can do instead"),
+)
 
 
 @dataclass(frozen=True)
@@ -121,11 +132,25 @@ def resolve_model(name: str, role: ModelRole, hub: HubAccess | None = None) -> P
 def check_model_folder(folder: Path, name: str, role: ModelRole) -> Path:
     """Refuse folders that cannot be loaded safely, with a sentence that says what to do."""
     if not folder.is_dir():
-        raise ModelMissing(f"The {role.noun} folder {name} does not exist; {role.alternative}.")
+        raise ModelMissing(
+            tr(
+                "The {noun} folder {name} does not exist; {alternative}.",
+                "error",
+                noun=tr(role.noun),
+                name=name,
+                alternative=tr(role.alternative),
+            )
+        )
     if not (folder / "config.json").is_file():
         raise ModelLoadFailed(
-            f"The {role.noun} folder {name} has no config.json, so it is not a model folder; "
-            f"{role.alternative}."
+            tr(
+                "The {noun} folder {name} has no config.json, so it is not a model folder; "
+                "{alternative}.",
+                "error",
+                noun=tr(role.noun),
+                name=name,
+                alternative=tr(role.alternative),
+            )
         )
     _check_weights(folder, name, role)
     return folder
@@ -169,8 +194,14 @@ def _looks_like_path(name: str) -> bool:
 def _check_hub_id(name: str, role: ModelRole) -> None:
     if not _HUB_ID.match(name):
         raise ModelMissing(
-            f"The {role.noun} {name!r} is neither a folder on this computer nor a model name "
-            f"such as Qwen/Qwen3-0.6B; {role.alternative}."
+            tr(
+                "The {noun} {name!r} is neither a folder on this computer nor a model name "
+                "such as Qwen/Qwen3-0.6B; {alternative}.",
+                "error",
+                noun=tr(role.noun),
+                name=name,
+                alternative=tr(role.alternative),
+            )
         )
 
 
@@ -231,17 +262,30 @@ class _SilentProgress(tqdm):  # type: ignore[misc]
 def _check_weights(folder: Path, name: str, role: ModelRole) -> None:
     if not any(folder.glob("*.safetensors")):
         only_pickles = any(folder.glob("*.bin")) or any(folder.glob("*.pt"))
-        found = "only PyTorch .bin weights" if only_pickles else "no model weights"
+        found = tr("only PyTorch .bin weights") if only_pickles else tr("no model weights")
         raise ModelLoadFailed(
-            f"The {role.noun} folder {name} has {found}, but Lookaloud loads only .safetensors "
-            f"weights because pickled weights can run code; convert it to safetensors or "
-            f"{role.alternative}."
+            tr(
+                "The {noun} folder {name} has {found}, but Lookaloud loads only .safetensors "
+                "weights because pickled weights can run code; convert it to safetensors or "
+                "{alternative}.",
+                "error",
+                noun=tr(role.noun),
+                name=name,
+                found=found,
+                alternative=tr(role.alternative),
+            )
         )
     missing = _missing_shards(folder)
     if missing:
         raise ModelLoadFailed(
-            f"The {role.noun} folder {name} is incomplete ({missing[0]} is missing); "
-            f"run `lookaloud models pull` again to finish the download."
+            tr(
+                "The {noun} folder {name} is incomplete ({file} is missing); run `lookaloud "
+                "models pull` again to finish the download.",
+                "error",
+                noun=tr(role.noun),
+                name=name,
+                file=missing[0],
+            )
         )
 
 
@@ -285,48 +329,76 @@ def _folder_size(folder: Path) -> int:
 
 def _size_note(model_id: str) -> str:
     size = KNOWN_SIZES.get(model_id)
-    return f" ({size})" if size else ""
+    return tr(" ({size})", "a download size after a model's name", size=tr(size)) if size else ""
 
 
 def _missing_message(model_id: str, role: ModelRole, *, hub_unreachable: bool = False) -> str:
-    where = " and the model hub could not be reached" if hub_unreachable else ""
-    when = " when online" if hub_unreachable else ""
-    return (
-        f"The {role.noun} {model_id} is not on this computer{where}; run `lookaloud models "
-        f"pull`{when} to download it{_size_note(model_id)}, or {role.alternative}."
+    fields = {
+        "noun": tr(role.noun),
+        "model": model_id,
+        "size": _size_note(model_id),
+        "alternative": tr(role.alternative),
+    }
+    if hub_unreachable:
+        return tr(
+            "The {noun} {model} is not on this computer and the model hub could not be "
+            "reached; run `lookaloud models pull` when online to download it{size}, or "
+            "{alternative}.",
+            "error",
+            **fields,
+        )
+    return tr(
+        "The {noun} {model} is not on this computer; run `lookaloud models pull` to download "
+        "it{size}, or {alternative}.",
+        "error",
+        **fields,
     )
 
 
 def _unreachable_message(model_id: str, hub: HubAccess) -> str:
     if hub.offline:
-        reason = "offline mode is on (HF_HUB_OFFLINE), so unset it"
+        reason = tr("offline mode is on (HF_HUB_OFFLINE), so unset it")
     else:
-        reason = "check the internet connection"
-    return (
-        f"Lookaloud could not reach the model hub to download {model_id}{_size_note(model_id)}; "
-        f"{reason} and run `lookaloud models pull` again."
+        reason = tr("check the internet connection")
+    return tr(
+        "Lookaloud could not reach the model hub to download {model}{size}; {reason} and run "
+        "`lookaloud models pull` again.",
+        "error",
+        model=model_id,
+        size=_size_note(model_id),
+        reason=reason,
     )
 
 
 def _cannot_save_message(model_id: str, exc: OSError) -> str:
-    return (
-        f"Lookaloud could not save {model_id} on this computer ({exc.strerror or exc}); free "
-        "some disk space or check that the Hugging Face cache folder is writable, then run "
-        "`lookaloud models pull` again."
+    return tr(
+        "Lookaloud could not save {model} on this computer ({problem}); free some disk space "
+        "or check that the Hugging Face cache folder is writable, then run `lookaloud models "
+        "pull` again.",
+        "error",
+        model=model_id,
+        problem=exc.strerror or exc,
     )
 
 
 def _unknown_message(model_id: str, role: ModelRole) -> str:
-    return (
-        f"The {role.noun} {model_id} does not exist on the model hub; check the spelling of "
-        f"the name, or {role.alternative}."
+    return tr(
+        "The {noun} {model} does not exist on the model hub; check the spelling of the name, "
+        "or {alternative}.",
+        "error",
+        noun=tr(role.noun),
+        model=model_id,
+        alternative=tr(role.alternative),
     )
 
 
 def _gated_message(model_id: str, role: ModelRole) -> str:
-    return (
-        f"The {role.noun} {model_id} needs a Hugging Face login; run `hf auth login`, accept "
-        f"the model's terms on its web page, then run `lookaloud models pull` again."
+    return tr(
+        "The {noun} {model} needs a Hugging Face login; run `hf auth login`, accept the "
+        "model's terms on its web page, then run `lookaloud models pull` again.",
+        "error",
+        noun=tr(role.noun),
+        model=model_id,
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lookaloud.core.errors import SpeechError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.speech._process import end_process, spawn
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,10 @@ CHILD_MODULE = "lookaloud.core.speech._pyttsx3_child"
 # instead of starting one process after another.
 MAX_FAILED_STARTS = 3
 
-_CANNOT_START = (
-    "The built-in voice could not start ({reason}). Install espeak-ng "
-    "(on Debian or Ubuntu: sudo apt install espeak-ng alsa-utils) or choose another voice "
-    "in the settings."
+_CANNOT_START = N_(  # translated where it is raised
+    "The built-in voice could not start ({reason}). Install espeak-ng (on "
+    "Debian or Ubuntu: sudo apt install espeak-ng alsa-utils) or choose "
+    "another voice in the settings."
 )
 
 
@@ -98,10 +99,10 @@ class Pyttsx3Speaker:
             child = self._ensure_child()
         if not child.ready.wait(self._start_timeout):
             self._discard(child)
-            raise SpeechError(_CANNOT_START.format(reason="it did not answer in time"))
+            raise SpeechError(tr(_CANNOT_START, reason=tr("it did not answer in time")))
         if child.error:
             self._discard(child)
-            raise SpeechError(_CANNOT_START.format(reason=child.error))
+            raise SpeechError(tr(_CANNOT_START, reason=child.error))
 
     def say(self, text: str) -> None:
         text = text.strip()
@@ -151,7 +152,7 @@ class Pyttsx3Speaker:
         answer first, and after MAX_FAILED_STARTS such deaths the voice is given up."""
         while self._child is None:
             if self._failed_starts >= MAX_FAILED_STARTS:
-                raise SpeechError(_CANNOT_START.format(reason=self.last_error))
+                raise SpeechError(tr(_CANNOT_START, reason=self.last_error))
             child = self._spawn_child()
             if self._failed_starts == 0:
                 self._child = child
@@ -159,7 +160,7 @@ class Pyttsx3Speaker:
                 self._child, self._failed_starts = child, 0
             else:
                 self._failed_starts += 1
-                self.last_error = child.error or "it did not answer in time"
+                self.last_error = child.error or tr("it did not answer in time")
                 end_process(child.process)
         return self._child
 
@@ -170,7 +171,7 @@ class Pyttsx3Speaker:
                 args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_child_env(self._env)
             )
         except OSError as exc:
-            raise SpeechError(_CANNOT_START.format(reason=exc.strerror or exc)) from exc
+            raise SpeechError(tr(_CANNOT_START, reason=exc.strerror or exc)) from exc
         child = _Child(process)
         reader = threading.Thread(
             target=self._read_replies, args=(child,), name="lookaloud-pyttsx3-reader", daemon=True
@@ -192,7 +193,7 @@ class Pyttsx3Speaker:
                 self._forget(child)
                 end_process(child.process)
                 if attempt == 1:
-                    raise SpeechError(_CANNOT_START.format(reason=exc)) from exc
+                    raise SpeechError(tr(_CANNOT_START, reason=exc)) from exc
 
     def _forget(self, child: _Child, was_ready: bool | None = None) -> bool:
         """Drops ``child`` if it is still the current one (lock held), counting a failed start
@@ -247,7 +248,7 @@ class Pyttsx3Speaker:
     def _child_ended(self, child: _Child) -> None:
         """The child's output closed: it exited, crashed or was stopped."""
         was_ready = child.ready.is_set() and not child.error
-        child.error = child.error or "the voice process ended unexpectedly"
+        child.error = child.error or tr("the voice process ended unexpectedly")
         child.ready.set()
         with self._lock:
             if not self._forget(child, was_ready):

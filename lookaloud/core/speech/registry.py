@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lookaloud.core.errors import SpeechError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.speech.base import Speaker
 from lookaloud.core.speech.pyttsx3_voice import Pyttsx3Speaker
 from lookaloud.core.speech.silent import SilentSpeaker
@@ -73,7 +74,14 @@ def make_speaker(
     """
     registry = _or_default(backends)
     options = SpeakerOptions(rate=rate, voice=voice, wav_path=wav_path)
-    first_problem = "" if name in registry else f"there is no speech backend called {name!r}."
+    first_problem = (
+        ""
+        if name in registry
+        else tr(
+            "there is no speech backend called {name!r}.",
+            name=name,
+        )
+    )
     for backend in _chain(name if name in registry else DEFAULT_BACKEND, registry):
         try:
             speaker = _start(backend, options)
@@ -99,7 +107,14 @@ def _chain(name: str, registry: Mapping[str, SpeakerBackend]) -> list[SpeakerBac
 
 def _start(backend: SpeakerBackend, options: SpeakerOptions) -> Speaker:
     if not backend.check():
-        raise SpeechError(f"{_capitalized(backend.label)} needs {backend.needs}.")
+        raise SpeechError(
+            tr(
+                "{label} needs {needs}.",
+                "error",
+                label=_capitalized(tr(backend.label)),
+                needs=tr(backend.needs),
+            )
+        )
     return backend.create(options)
 
 
@@ -108,8 +123,13 @@ def _notice(
 ) -> str:
     if used.name == requested and not problem:
         return ""
-    wanted = registry[requested].label if requested in registry else repr(requested)
-    return f"Using {used.label} instead of {wanted}: {problem}"
+    wanted = tr(registry[requested].label) if requested in registry else repr(requested)
+    return tr(
+        "Using {label} instead of {wanted}: {problem}",
+        label=tr(used.label),
+        wanted=wanted,
+        problem=problem,
+    )
 
 
 def _capitalized(text: str) -> str:
@@ -124,29 +144,29 @@ def _create_pyttsx3(options: SpeakerOptions) -> Speaker:
 
 def _create_wav(options: SpeakerOptions) -> Speaker:
     if options.wav_path is None:
-        raise SpeechError("Writing speech to a WAV file needs the path of the file to write.")
+        raise SpeechError(tr("Writing speech to a WAV file needs the path of the file to write."))
     return WavFileSpeaker(options.wav_path, rate=options.rate, voice=options.voice)
 
 
 _PYTTSX3_BACKEND = SpeakerBackend(
     name="pyttsx3",
-    label="the built-in voice",
+    label=N_("the built-in voice", "a voice"),
     check=Pyttsx3Speaker.check,
     create=_create_pyttsx3,
-    needs="pyttsx3, and on Linux espeak-ng and aplay (sudo apt install espeak-ng alsa-utils)",
+    needs=N_("pyttsx3, and on Linux espeak-ng and aplay (sudo apt install espeak-ng alsa-utils)"),
 )
 _WAV_BACKEND = SpeakerBackend(
     name="wav",
-    label="the WAV file writer",
+    label=N_("the WAV file writer", "a voice"),
     check=WavFileSpeaker.check,
     create=_create_wav,
-    needs="the espeak-ng program (on Debian or Ubuntu: sudo apt install espeak-ng)",
+    needs=N_("the espeak-ng program (on Debian or Ubuntu: sudo apt install espeak-ng)"),
 )
 _SILENT_BACKEND = SpeakerBackend(
     name="silent",
-    label="no speech (silent)",
+    label=N_("no speech (silent)", "a voice"),
     check=SilentSpeaker.check,
     create=lambda _options: SilentSpeaker(),
-    needs="nothing",
+    needs=N_("nothing"),
     fallback=None,
 )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lookaloud.core.errors import SpeechError
+from lookaloud.core.i18n import tr
 from lookaloud.core.speech._process import end_process, spawn
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class _WavAppender:
         if self._format is None:
             self._set_format(clip.audio_format)
         elif clip.audio_format != self._format:
-            raise SpeechError("espeak-ng changed its audio format in the middle of a file.")
+            raise SpeechError(tr("espeak-ng changed its audio format in the middle of a file."))
         # writeframes() rewrites the header's lengths, so the file is valid at every point.
         self._writer.writeframes(clip.frames)
         self._file.flush()
@@ -188,8 +189,11 @@ def _espeak_command(program: str, rate: int, voice: str) -> list[str]:
     found = shutil.which(program)
     if found is None:
         raise SpeechError(
-            "Lookaloud cannot write speech to a WAV file because espeak-ng is not installed; "
-            "on Debian or Ubuntu install it with: sudo apt install espeak-ng."
+            tr(
+                "Lookaloud cannot write speech to a WAV file because espeak-ng is not "
+                "installed; on Debian or Ubuntu install it with: sudo apt install "
+                "espeak-ng."
+            )
         )
     # --stdin: the text never reaches the command line, so text starting with "-" is safe.
     command = [found, "--stdin", "-b", "1", "-s", str(rate)]
@@ -200,7 +204,9 @@ def _start_espeak(command: list[str]) -> subprocess.Popen[bytes]:
     try:
         return spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except OSError as exc:
-        raise SpeechError(f"espeak-ng could not be started ({exc.strerror or exc}).") from exc
+        raise SpeechError(
+            tr("espeak-ng could not be started ({problem}).", problem=exc.strerror or exc)
+        ) from exc
 
 
 def _check_voice(command: list[str]) -> None:
@@ -212,12 +218,15 @@ def _check_voice(command: list[str]) -> None:
             [*command, "-q"], input=b"", capture_output=True, timeout=10, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SpeechError(f"espeak-ng could not be started ({exc}).") from exc
+        raise SpeechError(tr("espeak-ng could not be started ({problem}).", problem=exc)) from exc
     if result.returncode != 0:
         voice = command[command.index("-v") + 1]
         raise SpeechError(
-            f"espeak-ng has no voice called {voice!r}; choose another voice in the settings "
-            "or leave it empty for the default."
+            tr(
+                "espeak-ng has no voice called {voice!r}; choose another voice in the settings "
+                "or leave it empty for the default.",
+                voice=voice,
+            )
         )
 
 
@@ -226,8 +235,12 @@ def _open_output(path: Path) -> _WavAppender:
         return _WavAppender(path)
     except OSError as exc:
         raise SpeechError(
-            f"Lookaloud cannot write the speech file {path} ({exc.strerror or exc}); "
-            "choose a folder you can write to."
+            tr(
+                "Lookaloud cannot write the speech file {path} ({value}); choose a folder "
+                "you can write to.",
+                path=path,
+                value=exc.strerror or exc,
+            )
         ) from exc
 
 
@@ -237,9 +250,9 @@ def _read_clip(path: Path) -> _Clip:
             audio_format = (clip.getnchannels(), clip.getsampwidth(), clip.getframerate())
             return _Clip(audio_format, clip.readframes(clip.getnframes()))
     except (OSError, EOFError, wave.Error) as exc:
-        raise SpeechError("espeak-ng wrote a sound file Lookaloud cannot read.") from exc
+        raise SpeechError(tr("espeak-ng wrote a sound file Lookaloud cannot read.")) from exc
 
 
 def _espeak_failed(errors: bytes) -> str:
-    detail = errors.decode("utf-8", errors="replace").strip() or "no details"
-    return f"espeak-ng could not speak a sentence ({detail})."
+    detail = errors.decode("utf-8", errors="replace").strip() or tr("no details")
+    return tr("espeak-ng could not speak a sentence ({detail}).", detail=detail)

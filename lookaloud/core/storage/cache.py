@@ -23,6 +23,7 @@ from typing import Any
 
 import platformdirs
 
+from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.result import Result
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,13 @@ class CacheStats:
 
     def to_lines(self) -> list[str]:
         return [
-            f"Cache file: {self.path}",
-            f"Descriptions stored: {self.entries}",
-            f"Size: {self.bytes / 1e6:.1f} MB of {self.max_bytes / 1e6:.0f} MB",
+            tr("Cache file: {path}", path=self.path),
+            tr("Descriptions stored: {count}", count=self.entries),
+            tr(
+                "Size: {value:.1f} MB of {value2:.0f} MB",
+                value=self.bytes / 1000000.0,
+                value2=self.max_bytes / 1000000.0,
+            ),
         ]
 
 
@@ -107,8 +112,11 @@ class DescriptionCache:
         except sqlite3.DatabaseError as exc:
             aside = self._set_aside(exc)
             self.notices.append(
-                f"The description cache was damaged; it was moved to {aside} and a new one "
-                "was started."
+                tr(
+                    "The description cache was damaged; it was moved to {aside} and a new one "
+                    "was started.",
+                    aside=aside,
+                )
             )
             return _connect(self.path)
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import platformdirs
 
+from lookaloud.core.i18n import tr
+
 APP_NAME = "lookaloud"
 REQUEST_LOG_NAME = "requests.jsonl"
 LOG_FILE_NAME = "lookaloud.log"
@@ -129,14 +131,29 @@ class Metrics:
     def to_lines(self) -> list[str]:
         """The counters as short sentences for a person, one per line."""
         if self.count == 0:
-            return ["No descriptions have been logged yet."]
+            return [tr("No descriptions have been logged yet.")]
         return [
-            f"Images described: {self.count}",
-            f"Average attempts per image: {_number(self.average_attempts, '{:.2f}')}",
-            f"Good on the first attempt: {_number(self.first_attempt_success_rate, '{:.0%}')}",
-            f"Mean quality score: {_number(self.mean_quality, '{:.2f}')}",
-            f"Mean time per image: {_seconds(self.mean_time_ms)}",
-            f"Facts-only fallback used: {_number(self.fallback_rate, '{:.0%}')}",
+            tr("Images described: {count}", count=self.count),
+            tr(
+                "Average attempts per image: {number}",
+                number=_number(self.average_attempts, "{:.2f}"),
+            ),
+            tr(
+                "Good on the first attempt: {number}",
+                number=_number(self.first_attempt_success_rate, "{:.0%}"),
+            ),
+            tr(
+                "Mean quality score: {number}",
+                number=_number(self.mean_quality, "{:.2f}"),
+            ),
+            tr(
+                "Mean time per image: {seconds}",
+                seconds=_seconds(self.mean_time_ms),
+            ),
+            tr(
+                "Facts-only fallback used: {number}",
+                number=_number(self.fallback_rate, "{:.0%}"),
+            ),
         ]
 
 
@@ -209,11 +226,13 @@ def _rate(flags: Iterable[bool]) -> float | None:
 
 
 def _number(value: float | None, form: str) -> str:
-    return "not recorded" if value is None else form.format(value)
+    return tr("not recorded") if value is None else form.format(value)
 
 
 def _seconds(milliseconds: float | None) -> str:
-    return "not recorded" if milliseconds is None else f"{milliseconds / 1000:.1f} s"
+    if milliseconds is None:
+        return tr("not recorded")
+    return tr("{seconds:.1f} s", "a time in seconds", seconds=milliseconds / 1000)
 
 
 # ---------------------------------------------------------------- the warning log file

@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import tr
 
 # A last path segment such as "v1" or "v1beta" already names the API version.
 _VERSION_SEGMENT = re.compile(r"^v\d+[a-z0-9]*$")
@@ -24,8 +25,11 @@ def normalize_base_url(raw: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(
-            f"The server address {text!r} is not a web address; write it in full, for "
-            "example http://localhost:8000/v1."
+            tr(
+                "The server address {text!r} is not a web address; write it in full, for "
+                "example http://localhost:8000/v1.",
+                text=text,
+            )
         )
     path = _without_endpoint(parts.path.rstrip("/"))
     last = path.rsplit("/", 1)[-1]
@@ -57,13 +61,15 @@ def unencrypted_notice(url: str, *, sends_images: bool) -> str | None:
     if urlsplit(url).scheme != "http" or is_loopback(url):
         return None
     what = (
-        "your images and the text found in them"
+        tr("your images and the text found in them")
         if sends_images
-        else "the text found in your images"
+        else tr("the text found in your images")
     )
-    return (
-        f"The server address {url} uses plain http, so {what} will cross the network "
-        "unencrypted; use an https:// address if the server offers one."
+    return tr(
+        "The server address {url} uses plain http, so {what} will cross the "
+        "network unencrypted; use an https:// address if the server offers one.",
+        url=url,
+        what=what,
     )
 
 

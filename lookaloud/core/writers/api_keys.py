@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import tr
 
 KEYRING_SERVICE = "lookaloud"
 DEFAULT_KEY_ENV = "LOOKALOUD_API_KEY"
@@ -63,7 +64,13 @@ def find_api_key(
     """
     value = (os.environ if env is None else env).get(env_var, "").strip() if env_var else ""
     if value:
-        return ApiKey(value, f"the environment variable {env_var}")
+        return ApiKey(
+            value,
+            tr(
+                "the environment variable {env_var}",
+                env_var=env_var,
+            ),
+        )
     stored = _from_store(base_url, store)
     return ApiKey(stored, "the keyring") if stored else None
 
@@ -85,8 +92,11 @@ def save_api_key(base_url: str, key: str, store: KeyStore | None = None) -> None
         (store or _os_keyring()).set_password(KEYRING_SERVICE, base_url, key.strip())
     except keyring.errors.KeyringError as exc:
         raise SettingsError(
-            "This computer has no usable keyring to keep the API key in; put the key in an "
-            f"environment variable instead (by default {DEFAULT_KEY_ENV})."
+            tr(
+                "This computer has no usable keyring to keep the API key in; put the key "
+                "in an environment variable instead (by default {DEFAULT_KEY_ENV}).",
+                DEFAULT_KEY_ENV=DEFAULT_KEY_ENV,
+            )
         ) from exc
 
 

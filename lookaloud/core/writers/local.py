@@ -31,6 +31,7 @@ from transformers import (
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import ModelLoadFailed, WriterError
+from lookaloud.core.i18n import tr
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
 from lookaloud.core.runtime.dtypes import preferred_dtype
@@ -230,8 +231,11 @@ class _GenerationRun:
         self._cancel.raise_if_cancelled()
         if self._error is not None:
             raise WriterError(
-                f"The writing model {self._model_name} failed while writing; try "
-                "again, and choose another model in the settings if it keeps failing."
+                tr(
+                    "The writing model {model_name} failed while writing; try again, and "
+                    "choose another model in the settings if it keeps failing.",
+                    model_name=self._model_name,
+                )
             ) from self._error
 
     def _generate_kwargs(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
@@ -314,15 +318,20 @@ def _load(folder: Path, how: tuple[torch.dtype, str], name: str) -> LoadedWriter
         )
     if not tokenizer.chat_template:
         raise ModelLoadFailed(
-            f"The writing model {name} has no chat template, so it is not a chat model; "
-            "choose a chat model such as Qwen/Qwen3-0.6B."
+            tr(
+                "The writing model {name} has no chat template, so it is not a chat "
+                "model; choose a chat model such as Qwen/Qwen3-0.6B.",
+                name=name,
+            )
         )
     # from_pretrained already put the model in evaluation mode (no dropout).
     return LoadedWriterModel(folder=folder, dtype=dtype, tokenizer=tokenizer, model=model)
 
 
 def _load_failed_message(model: str) -> str:
-    return (
-        f"The writing model {model} could not be loaded; its files may be damaged, so run "
-        "`lookaloud models pull` again or pass another folder with --writer-model."
+    return tr(
+        "The writing model {model} could not be loaded; its files may be damaged, "
+        "so run `lookaloud models pull` again or pass another folder with "
+        "--writer-model.",
+        model=model,
     )

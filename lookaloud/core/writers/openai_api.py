@@ -34,6 +34,7 @@ from lookaloud.core.errors import (
     WriterTimeout,
     WriterUnavailable,
 )
+from lookaloud.core.i18n import tr
 from lookaloud.core.writers._sse import Delta, MalformedChunk, parse_chunk, sse_payloads
 from lookaloud.core.writers.address import display_url
 from lookaloud.core.writers.api_keys import DEFAULT_KEY_ENV, ApiKey
@@ -162,8 +163,13 @@ class OpenAIClient:
         if status in (404, 405, 415, 501):
             return self._not_an_api()
         return WriterRequestRejected(
-            f"The server at {self.endpoint.shown_url} turned the request down (HTTP {status}"
-            f"{': ' + detail if detail else ''}); check the model name and the server's settings."
+            tr(
+                "The server at {shown_url} turned the request down (HTTP "
+                "{status}{value}); check the model name and the server's settings.",
+                shown_url=self.endpoint.shown_url,
+                status=status,
+                value=": " + detail if detail else "",
+            )
         )
 
     def _names_missing_model(self, status: int, detail: str) -> bool:
@@ -183,27 +189,48 @@ class OpenAIClient:
             models = []
         if models:
             listed = ", ".join(models[:12]) + (", …" if len(models) > 12 else "")
-            return WriterModelNotFound(f"The server has no model named {name}; it has: {listed}.")
-        said = f" (it said: {detail})" if detail else ""
+            return WriterModelNotFound(
+                tr(
+                    "The server has no model named {name}; it has: {listed}.",
+                    name=name,
+                    listed=listed,
+                )
+            )
+        said = tr(" (it said: {detail})", "the server's own words", detail=detail) if detail else ""
         return WriterModelNotFound(
-            f"The server has no model named {name}{said}; check the model's name."
+            tr(
+                "The server has no model named {name}{said}; check the model's name.",
+                name=name,
+                said=said,
+            )
         )
 
     def _busy(self, status: int, detail: str, retry_after: float | None) -> WriterError:
         url = self.endpoint.shown_url
         if status == 408:
             return WriterTimeout(
-                f"The server at {url} gave up waiting for the request; trying again."
+                tr(
+                    "The server at {url} gave up waiting for the request; trying again.",
+                    url=url,
+                )
             )
         if status == 429:
             return WriterUnavailable(
-                f"The server at {url} has too many requests right now; wait a moment and try "
-                "again.",
+                tr(
+                    "The server at {url} has too many requests right now; wait a moment and "
+                    "try again.",
+                    url=url,
+                ),
                 retry_after,
             )
         said = f" ({detail})" if detail else ""
         return WriterUnavailable(
-            f"The server at {url} failed with HTTP {status}{said}; try again in a moment.",
+            tr(
+                "The server at {url} failed with HTTP {status}{said}; try again in a moment.",
+                url=url,
+                status=status,
+                said=said,
+            ),
             retry_after,
         )
 
@@ -211,22 +238,38 @@ class OpenAIClient:
         key, url = self.endpoint.api_key, self.endpoint.shown_url
         if key is None:
             return WriterAuthRefused(
-                f"The server at {url} needs an API key; store one with `lookaloud remote "
-                f"set-key` or put it in the environment variable {self.endpoint.key_env}."
+                tr(
+                    "The server at {url} needs an API key; store one with `lookaloud remote "
+                    "set-key` or put it in the environment variable {key_env}.",
+                    url=url,
+                    key_env=self.endpoint.key_env,
+                )
             )
         if status == 403:
             return WriterAuthRefused(
-                f"The server at {url} refused access with the API key from {key.source}; check "
-                f"that the key may use the model {self.endpoint.model}."
+                tr(
+                    "The server at {url} refused access with the API key from {source}; check "
+                    "that the key may use the model {model}.",
+                    url=url,
+                    source=key.source,
+                    model=self.endpoint.model,
+                )
             )
         return WriterAuthRefused(
-            f"The server refused the API key from {key.source}; check the key for {url}."
+            tr(
+                "The server refused the API key from {source}; check the key for {url}.",
+                source=key.source,
+                url=url,
+            )
         )
 
     def _not_an_api(self) -> WriterNotAnApi:
         return WriterNotAnApi(
-            f"The address {self.endpoint.shown_url} answers, but not as an OpenAI-compatible "
-            "API; check it (it usually ends in /v1, for example http://localhost:8000/v1)."
+            tr(
+                "The address {shown_url} answers, but not as an OpenAI-compatible API; "
+                "check it (it usually ends in /v1, for example http://localhost:8000/v1).",
+                shown_url=self.endpoint.shown_url,
+            )
         )
 
     def _stream_error(self, error: dict[str, Any]) -> WriterError:
@@ -236,8 +279,12 @@ class OpenAIClient:
         if status in RETRY_STATUSES or status >= 500:
             return self._busy(status if status in RETRY_STATUSES else 500, detail, None)
         return WriterRequestRejected(
-            f"The server at {self.endpoint.shown_url} stopped the reply with an error "
-            f"({detail or status}); check the model name and the server's settings."
+            tr(
+                "The server at {shown_url} stopped the reply with an error ({value}); "
+                "check the model name and the server's settings.",
+                shown_url=self.endpoint.shown_url,
+                value=detail or status,
+            )
         )
 
     def transport_error(self, exc: httpx.TransportError) -> WriterError:
@@ -245,22 +292,38 @@ class OpenAIClient:
         url, ep = self.endpoint.shown_url, self.endpoint
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return WriterTimeout(
-                f"The server at {url} did not accept a connection within "
-                f"{ep.connect_timeout_s:g} seconds; check the address and the network."
+                tr(
+                    "The server at {url} did not accept a connection within "
+                    "{connect_timeout_s:g} seconds; check the address and the network.",
+                    url=url,
+                    connect_timeout_s=ep.connect_timeout_s,
+                )
             )
         if isinstance(exc, httpx.TimeoutException):
             return WriterTimeout(
-                f"The server at {url} sent nothing for {ep.read_timeout_s:g} seconds; it may be "
-                "overloaded, or the model too large for it."
+                tr(
+                    "The server at {url} sent nothing for {read_timeout_s:g} seconds; it may "
+                    "be overloaded, or the model too large for it.",
+                    url=url,
+                    read_timeout_s=ep.read_timeout_s,
+                )
             )
         if isinstance(exc, httpx.ConnectError):
             return _connect_error(url, exc)
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
             return WriterUnavailable(
-                f"The connection to the server at {url} was cut off in the middle of the reply; "
-                "trying again."
+                tr(
+                    "The connection to the server at {url} was cut off in the middle of the "
+                    "reply; trying again.",
+                    url=url,
+                )
             )
-        return WriterUnavailable(f"The connection to the server at {url} failed; trying again.")
+        return WriterUnavailable(
+            tr(
+                "The connection to the server at {url} failed; trying again.",
+                url=url,
+            )
+        )
 
 
 class _ErrorMapper:
@@ -285,8 +348,10 @@ class _ErrorMapper:
         if isinstance(exc, MalformedChunk):
             log.info("malformed chunk from %s: %r", self._client.endpoint.shown_url, exc.payload)
             raise WriterUnavailable(
-                f"The server at {self._client.endpoint.shown_url} sent a damaged piece of its "
-                "reply; trying again."
+                tr(
+                    "The server at {shown_url} sent a damaged piece of its reply; trying again.",
+                    shown_url=self._client.endpoint.shown_url,
+                )
             ) from exc
         return False
 
@@ -296,7 +361,11 @@ class FieldsRefused(WriterRequestRejected):
 
     def __init__(self, fields: frozenset[str], detail: str) -> None:
         super().__init__(
-            f"The server does not accept the request fields {sorted(fields)}: {detail}"
+            tr(
+                "The server does not accept the request fields {sorted}: {detail}",
+                sorted=sorted(fields),
+                detail=detail,
+            )
         )
         self.fields = fields
 
@@ -311,14 +380,25 @@ def _connect_error(url: str, exc: httpx.ConnectError) -> WriterError:
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
         return WriterError(
-            f"The secure connection to {url} failed because its certificate could not be "
-            "checked; check the address, or the server's certificate."
+            tr(
+                "The secure connection to {url} failed because its certificate could not "
+                "be checked; check the address, or the server's certificate.",
+                url=url,
+            )
         )
     if "Name or service not known" in text or "nodename nor servname" in text:
-        return WriterUnavailable(f"The server name in {url} is not known; check the address.")
+        return WriterUnavailable(
+            tr(
+                "The server name in {url} is not known; check the address.",
+                url=url,
+            )
+        )
     return WriterUnavailable(
-        f"Lookaloud could not connect to the server at {url}; check that the server is running "
-        "and that the address and port are right."
+        tr(
+            "Lookaloud could not connect to the server at {url}; check that the "
+            "server is running and that the address and port are right.",
+            url=url,
+        )
     )
 
 

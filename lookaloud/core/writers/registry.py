@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.runtime.models import ModelChoice
 from lookaloud.core.settings import RemoteSettings
 from lookaloud.core.writers.base import Writer
@@ -34,7 +35,7 @@ class Prepared:
 @dataclass(frozen=True)
 class WriterBackend:
     name: str
-    label: str
+    label: str  # English; translated where it is shown
     # Checks the choice (raising SettingsError with a sentence) and prepares the writer.
     prepare: Callable[[ModelChoice], Prepared]
     sees_images: bool = False  # given the picture itself: nothing is captioned locally
@@ -73,13 +74,16 @@ def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:
 WRITERS: dict[str, WriterBackend] = {
     backend.name: backend
     for backend in (
-        WriterBackend("local", "the model on this computer", _prepare_local),
+        WriterBackend("local", N_("the model on this computer", "a writer"), _prepare_local),
         WriterBackend(
-            "remote", "the remote server", _prepare_remote(vision=False), takes_over="local"
+            "remote",
+            N_("the remote server", "a writer"),
+            _prepare_remote(vision=False),
+            takes_over="local",
         ),
         WriterBackend(
             "remote-vlm",
-            "the remote vision model",
+            N_("the remote vision model", "a writer"),
             _prepare_remote(vision=True),
             sees_images=True,
             takes_over="local",
@@ -92,7 +96,11 @@ BACKENDS = tuple(WRITERS)
 def writer_backend(name: str) -> WriterBackend:
     if name not in WRITERS:
         raise SettingsError(
-            f"There is no backend called {name!r}; choose one of: {', '.join(BACKENDS)}."
+            tr(
+                "There is no backend called {name!r}; choose one of: {join}.",
+                name=name,
+                join=", ".join(BACKENDS),
+            )
         )
     return WRITERS[name]
 
@@ -119,13 +127,20 @@ def _checked_remote(choice: ModelChoice) -> RemoteSettings:
     remote = choice.remote
     if not remote.base_url.strip():
         raise SettingsError(
-            f"The {choice.backend} backend needs the server's address; set base_url in the "
-            "[remote] section of the settings, or give --base-url URL on the command line."
+            tr(
+                "The {backend} backend needs the server's address; set base_url in the "
+                "[remote] section of the settings, or give --base-url URL on the command "
+                "line.",
+                backend=choice.backend,
+            )
         )
     if not remote.model.strip():
         raise SettingsError(
-            f"The {choice.backend} backend needs the name of a model on the server; set model "
-            "in the [remote] section of the settings, or give --model NAME on the command line "
-            "(`lookaloud remote check` lists them)."
+            tr(
+                "The {backend} backend needs the name of a model on the server; set model "
+                "in the [remote] section of the settings, or give --model NAME on the "
+                "command line (`lookaloud remote check` lists them).",
+                backend=choice.backend,
+            )
         )
     return remote

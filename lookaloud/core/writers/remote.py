@@ -23,6 +23,7 @@ import httpx
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import WriterReasoningOnly
+from lookaloud.core.i18n import tr
 from lookaloud.core.writers._sse import Delta
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.openai_api import Endpoint, FieldsRefused, OpenAIClient
@@ -139,6 +140,10 @@ def visible_text(deltas: Iterable[Delta], model: str) -> Iterator[str]:
         yield tail
     elif not shown and reasoned:
         raise WriterReasoningOnly(
-            f"The model {model} on the server spent its whole reply reasoning and wrote no "
-            "description; switch its thinking mode off on the server, or choose another model."
+            tr(
+                "The model {model} on the server spent its whole reply reasoning and "
+                "wrote no description; switch its thinking mode off on the server, or "
+                "choose another model.",
+                model=model,
+            )
         )

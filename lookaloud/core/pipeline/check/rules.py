@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lookaloud.core.i18n import N_, tr
 from lookaloud.core.pipeline.check.text import (
     cjk_count,
     facts_text,
@@ -70,44 +71,59 @@ _LENGTH_LIMITS = {Detail.BRIEF: (3, 60), Detail.STANDARD: (15, 260), Detail.DETA
 
 
 def _empty(text: str, ctx: CheckContext) -> str | None:
-    return "the reply is empty" if not text.strip() else None
+    return (
+        tr("the reply is empty", "why a description was turned down") if not text.strip() else None
+    )
 
 
 def _punctuation_only(text: str, ctx: CheckContext) -> str | None:
     if text.strip() and not _LETTERS.search(text):
-        return "the reply has no words, only punctuation or digits"
+        return tr(
+            "the reply has no words, only punctuation or digits",
+            "why a description was turned down",
+        )
     return None
 
 
 def _placeholder(text: str, ctx: CheckContext) -> str | None:
     match = _PLACEHOLDERS.search(text)
-    return f"the reply contains a placeholder ({match.group(0)!r})" if match else None
+    return (
+        tr("the reply contains a placeholder ({found!r})", found=match.group(0)) if match else None
+    )
 
 
 def _leftover_tags(text: str, ctx: CheckContext) -> str | None:
     match = _LEFTOVER_TAGS.search(text)
-    return f"the reply contains markup ({match.group(0)!r})" if match else None
+    return tr("the reply contains markup ({found!r})", found=match.group(0)) if match else None
 
 
 def _refusal(text: str, ctx: CheckContext) -> str | None:
     match = _REFUSALS.search(without_quotes_and_facts_text(text, ctx.facts))
-    return f"the reply is a refusal ({match.group(0)!r})" if match else None
+    return tr("the reply is a refusal ({found!r})", found=match.group(0)) if match else None
 
 
 def _garbled(text: str, ctx: CheckContext) -> str | None:
-    return "the reply contains broken characters" if _GARBLE.search(text) else None
+    return (
+        tr("the reply contains broken characters", "why a description was turned down")
+        if _GARBLE.search(text)
+        else None
+    )
 
 
 def _repetition(text: str, ctx: CheckContext) -> str | None:
     if _CHAR_RUN.search(text):
-        return "the reply repeats one character over and over"
+        return tr(
+            "the reply repeats one character over and over", "why a description was turned down"
+        )
     units = _units(text, ctx.lang)
     grams = Counter(tuple(units[i : i + 4]) for i in range(len(units) - 3))
     if grams and grams.most_common(1)[0][1] >= 4:
-        return "the reply repeats the same phrase in a loop"
+        return tr(
+            "the reply repeats the same phrase in a loop", "why a description was turned down"
+        )
     sentences = Counter(normalise(s) for s in split_sentences(text) if len(s) > 12)
     if sentences and sentences.most_common(1)[0][1] >= 3:
-        return "the reply repeats the same sentence"
+        return tr("the reply repeats the same sentence", "why a description was turned down")
     return None
 
 
@@ -124,9 +140,9 @@ def _wrong_language(text: str, ctx: CheckContext) -> str | None:
         return None
     cjk_share = cjk / (cjk + latin)
     if ctx.lang == "en" and cjk_share > 0.25:
-        return "the reply is not in English"
+        return tr("the reply is not in English", "why a description was turned down")
     if ctx.lang == "zh" and cjk_share < 0.5:
-        return "the reply is not in Chinese"
+        return tr("the reply is not in Chinese", "why a description was turned down")
     return None
 
 
@@ -134,9 +150,17 @@ def _length(text: str, ctx: CheckContext) -> str | None:
     low, high = _LENGTH_LIMITS[ctx.detail]
     units = length_units(text)
     if units < low:
-        return f"the reply is far too short for the {ctx.detail.value} level ({units:.0f} words)"
+        return tr(
+            "the reply is far too short for the {level} level ({units:.0f} words)",
+            level=tr(ctx.detail.value),
+            units=units,
+        )
     if units > high:
-        return f"the reply is far too long for the {ctx.detail.value} level ({units:.0f} words)"
+        return tr(
+            "the reply is far too long for the {level} level ({units:.0f} words)",
+            level=tr(ctx.detail.value),
+            units=units,
+        )
     return None
 
 
@@ -144,7 +168,9 @@ def _invented_numbers(text: str, ctx: CheckContext) -> str | None:
     known = facts_text(ctx.facts)
     for number in _NUMBER.findall(text):
         if number not in known:
-            return f"the reply gives the number {number}, which is not in the facts"
+            return tr(
+                "the reply gives the number {number}, which is not in the facts", number=number
+            )
     return None
 
 
@@ -173,3 +199,11 @@ def check_sentence(sentence: str, ctx: CheckContext) -> Violation | None:
 def check_output(text: str, ctx: CheckContext) -> list[Violation]:
     """Every rule the whole text breaks; empty when it may be given to the user."""
     return [Violation(rule.name, reason) for rule in RULES if (reason := rule.check(text, ctx))]
+
+
+# The detail levels as reasons name them (translated there).
+LEVEL_NAMES = (
+    N_("brief", "a detail level"),
+    N_("standard", "a detail level"),
+    N_("detailed", "a detail level"),
+)
