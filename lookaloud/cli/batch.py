@@ -44,7 +44,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _images_to_do(args: argparse.Namespace, output: JsonLinesOutput) -> tuple[list[Path], int]:
-    images = find_images(args.folder, recursive=args.recursive)
+    images = find_images(args.folder, recursive=args.recursive, on_unreadable=tell)
     done = output.done_images() if args.resume else set()
     todo = [image for image in images if str(image) not in done]
     return todo, len(images) - len(todo)

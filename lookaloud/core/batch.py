@@ -17,14 +17,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from lookaloud.core.i18n import tr
+from lookaloud.core.pipeline.files import is_picture_file
 from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
 from lookaloud.core.pipeline.result import Result
 
 
-def find_images(folder: Path, *, recursive: bool) -> list[Path]:
-    """Files with an image suffix, sorted so runs and resumes visit them in the same order."""
-    candidates = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+def find_images(
+    folder: Path, *, recursive: bool, on_unreadable: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Regular files with an image suffix, sorted so runs and resumes visit them in the same
+    order. Pipes, sockets and devices are skipped (opening a pipe would wait forever), links
+    to folders are not followed (no circles), and each folder that cannot be listed is told
+    to ``on_unreadable`` in a sentence."""
+
+    def unreadable(exc: OSError) -> None:
+        if on_unreadable is not None:
+            on_unreadable(
+                tr(
+                    "The folder {folder} could not be read ({problem}); its pictures are left out.",
+                    "notice",
+                    folder=exc.filename,
+                    problem=exc.strerror or exc,
+                )
+            )
+
+    found: list[Path] = []
+    for root, folders, files in os.walk(folder, onerror=unreadable, followlinks=False):
+        if not recursive:
+            folders.clear()
+        found += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(path for path in found if is_picture_file(path))
 
 
 class JsonLinesOutput:

@@ -6,11 +6,14 @@ sent as events like a fresh description, so speech works the same either way.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lookaloud.core.cancel import CancelToken
+from lookaloud.core.errors import ImageError
+from lookaloud.core.pipeline.files import file_sha256
 from lookaloud.core.pipeline.result import (
     EventSink,
     Phase,
@@ -22,7 +25,7 @@ from lookaloud.core.pipeline.result import (
 )
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.pipeline.sentences import split_sentences
-from lookaloud.core.storage.cache import DescriptionCache, file_sha256
+from lookaloud.core.storage.cache import DescriptionCache
 
 
 @dataclass
@@ -48,9 +51,10 @@ class Describer:
             if hit is not None:
                 return hit
         result = self.pipeline.run(image, name=str(image), cancel=cancel, on_event=on_event)
-        if self.cache is not None:
-            # The absolute path, so `search` finds the file from any folder later.
-            self.cache.put(replace(result, image=str(image.resolve())), self.fingerprint)
+        if self.cache is not None and result.ok:
+            # The absolute path, so `search` finds the file from any folder later; abspath, not
+            # resolve(), which raises on a link that points in a circle.
+            self.cache.put(replace(result, image=os.path.abspath(image)), self.fingerprint)  # noqa: PTH100
         return result
 
 
@@ -61,8 +65,8 @@ def answer_from_cache(
     began = time.perf_counter()
     try:
         sha256 = file_sha256(image)
-    except OSError:
-        return None  # the pipeline reports the unreadable file properly
+    except (OSError, ImageError):
+        return None  # the pipeline reports the unreadable or special file properly
     hit = cache.get(sha256, print_, str(image))
     return None if hit is None else _replay(hit, began, on_event)
 

@@ -90,6 +90,18 @@ class ImageTooLarge(ImageError):
     code = "image_too_large"
 
 
+class NotARegularFile(ImageError):
+    """A named pipe, socket or device: reading it could block forever or never end."""
+
+    code = "not_a_regular_file"
+
+
+class BrokenLink(ImageError):
+    """A symbolic link that points nowhere, or in a circle."""
+
+    code = "broken_link"
+
+
 class ModelError(LookaloudError):
     code = "model_error"
 

@@ -231,7 +231,8 @@ class _AnswerLoop:
                 ended.attempt,
                 rejected=tuple(self._loop.rejected),
             )
-        return self._fallback((ended.message,) if ended is not None else ())
+        failure = (ended.message,) if ended is not None else ()
+        return self._fallback(tuple(dict.fromkeys([*self._loop.notices, *failure])))
 
     def _policy(self) -> AttemptPolicy:
         return AttemptPolicy(

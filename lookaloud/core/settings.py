@@ -7,7 +7,8 @@ dialog). The file is ``settings.toml`` in the user's config folder::
     version = 2
     [general]   lang, detail
     [models]    caption_model, writer_model
-    [pipeline]  ocr, max_attempts, caption_image_side, max_new_tokens, temperature
+    [pipeline]  ocr, max_attempts, max_file_mb, caption_image_side, max_new_tokens,
+                temperature
     [speech]    backend, output, rate, voice
     [logging]   request_log
     [hotkeys]   describe_screen, describe_window, describe_region, describe_clipboard,
@@ -103,6 +104,12 @@ class PipelineSettings:
     ocr: bool = _setting(True, "Read the text in images.")
     max_attempts: int = _setting(
         3, "How many times to try for a good description.", minimum=1, maximum=10
+    )
+    max_file_mb: int = _setting(
+        256,
+        "Largest picture file to read, in megabytes; bigger files are refused before reading.",
+        minimum=1,
+        maximum=4096,
     )
     caption_image_side: int = _setting(
         384, "Image size given to the captioning model, in pixels.", minimum=64, maximum=1024

@@ -79,7 +79,7 @@ class Browser(QObject):
 
     def open_folder(self, folder: Path) -> int:
         """Lists the folder's pictures and goes to the first; how many there are."""
-        pictures = find_images(folder, recursive=False)
+        pictures = find_images(folder, recursive=False, on_unreadable=self.told.emit)
         self.folder, self._hashes = folder, {}
         title = tr("Pictures in {name}", "list name: a folder", name=folder.name)
         self._new_collection(pictures, {}, title, tr(FOLDER_HINT))

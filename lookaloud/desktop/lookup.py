@@ -17,8 +17,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from lookaloud.core.describer import answer_from_cache
+from lookaloud.core.errors import ImageError
+from lookaloud.core.pipeline.files import file_sha256
 from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
-from lookaloud.core.storage.cache import file_sha256
 from lookaloud.desktop.tasks import Setup, SetupBox, Task
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class CacheReader(QObject):
         try:
             sha256 = file_sha256(path)
             hit = setup.cache.peek(sha256, setup.fingerprint) if setup.cache else None
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, ImageError) as exc:
             log.info("could not look up %s: %s", path, exc)
             return None
         return Known(path, sha256, hit.summary if hit else "")

@@ -58,6 +58,7 @@ LABELS = {
     "models.writer_model": N_("Writing model", "settings field"),
     "pipeline.ocr": N_("Read text in images", "settings check box"),
     "pipeline.max_attempts": N_("Attempts at a good description", "settings field"),
+    "pipeline.max_file_mb": N_("Largest picture file to read (MB)", "settings field"),
     "pipeline.caption_image_side": N_("Picture size for the captioner (pixels)", "settings field"),
     "pipeline.max_new_tokens": N_("Longest description (tokens)", "settings field"),
     "pipeline.temperature": N_("Randomness of the wording", "settings field"),

@@ -184,7 +184,8 @@ def _prefill_cache(user_env: dict[str, str], image: Path, models: tuple[Path, Pa
     from helpers.results import described
     from lookaloud.core.assembly import ModelChoice, output_fingerprint
     from lookaloud.core.pipeline.config import PipelineConfig
-    from lookaloud.core.storage.cache import DescriptionCache, file_sha256
+    from lookaloud.core.pipeline.files import file_sha256
+    from lookaloud.core.storage.cache import DescriptionCache
 
     choice = ModelChoice(str(models[0]), str(models[1]))
     cache = DescriptionCache(
@@ -277,3 +278,24 @@ def test_usage_errors_are_in_chinese_too(user_env: dict[str, str]) -> None:
     done = lookaloud(["describe"], dict(user_env, LOOKALOUD_LANG="zh"), timeout=60)
     assert done.returncode == 2
     assert "错误：缺少以下必需参数：图片" in done.stderr
+
+
+def test_special_files_and_broken_links_do_not_stop_the_others(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    import os
+
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)  # opening it to read would wait forever
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)  # Path.resolve() raised RuntimeError on this one
+    dangling = tmp_path / "dangling.png"
+    dangling.symlink_to(tmp_path / "deleted.png")
+    good = render_blank(tmp_path / "good.png")
+    files = [pipe, loop, dangling, tmp_path, good]
+    done = lookaloud(["describe", *map(str, files), "--json", "--no-ocr"], user_env, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    codes = [record["error"]["code"] if record["error"] else None for record in records]
+    assert codes == ["not_a_regular_file", "broken_link", "broken_link", "image_is_directory", None]
+    assert records[-1]["ok"] and records[-1]["blank"]

@@ -10,10 +10,11 @@ from helpers.results import described
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.describer import Describer
 from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.files import file_sha256
 from lookaloud.core.pipeline.result import Event, ResultEvent, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
-from lookaloud.core.storage.cache import DescriptionCache, file_sha256
+from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.core.writers.base import Writer
 
 

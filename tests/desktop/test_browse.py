@@ -26,9 +26,10 @@ from helpers.browse import (
 from helpers.desktop import DESCRIPTION, SENTENCES, CountingFactory
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.files import file_sha256
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.settings import Settings, with_overrides
-from lookaloud.core.storage.cache import DescriptionCache, file_sha256
+from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.desktop.controller import Controller
 from lookaloud.desktop.describing import settings_fingerprint
 from lookaloud.desktop.tasks import PREFETCH

@@ -15,11 +15,12 @@ from helpers.results import described
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled
 from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.files import file_sha256
 from lookaloud.core.pipeline.result import EventSink, Result, ignore_events
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.speech.silent import SilentSpeaker
-from lookaloud.core.storage.cache import DescriptionCache, file_sha256
+from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 
 

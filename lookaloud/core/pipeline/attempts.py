@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.errors import Cancelled, WriterError
+from lookaloud.core.errors import Cancelled, WriterError, WriterReasoningOnly
 from lookaloud.core.pipeline.check.rules import Violation
 from lookaloud.core.pipeline.check.score import QualityScore
 from lookaloud.core.pipeline.result import EventSink, Phase, PhaseEvent, RetryEvent, SentenceEvent
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 CONNECTION_RULE = "connection"
 # While a sentence is still open, look for a runaway loop every this many characters.
 LOOP_CHECK_CHARS = 240
+# The rule of a reply that was all reasoning (a <think> block, or reasoning_content only).
+THINK_ONLY_RULE = "think_only"
+# After such a reply, the next try also says so in words: Qwen3 and its kind switch thinking
+# off for a turn that ends with this, even where the server ignores enable_thinking.
+NO_THINK_HINT = " /no_think"
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,10 @@ class AttemptLoop:
     sleeper: Sleeper | None = None
     on_first_sentence: Callable[[], None] = lambda: None
     rejected: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # for the user, once each
     made: int = 0  # tries so far, by every writer
     spoke: bool = False
+    no_think: bool = False  # a reply was all reasoning: ask more firmly
 
     def run(self, writer: Writer) -> Accepted | WriterError | None:
         simple, transient_retries = False, 0
@@ -125,6 +132,12 @@ class AttemptLoop:
             self.cancel.raise_if_cancelled()
             self._reject(rejected.violation)
             return None
+        except WriterReasoningOnly as exc:  # L2 like any other bad reply, not a broken server
+            self.no_think = True
+            if exc.message not in self.notices:
+                self.notices.append(exc.message)
+            self._reject(Violation(THINK_ONLY_RULE, exc.message))
+            return None
         return self._judge(sentences)
 
     def _checked_sentences(
@@ -132,7 +145,10 @@ class AttemptLoop:
     ) -> Iterator[str]:
         """Each sentence as soon as it is complete and has passed the sentence rules."""
         splitter, text = SentenceSplitter(), ""
-        messages = self.policy.messages(writer, simple)
+        messages = list(self.policy.messages(writer, simple))
+        if self.no_think and messages and messages[-1].role == "user":
+            last = messages[-1]
+            messages[-1] = replace(last, content=last.content + NO_THINK_HINT)
         for piece in writer.stream(messages, self.policy.params(number, simple), cancel):
             text += piece
             for sentence in splitter.feed(piece):

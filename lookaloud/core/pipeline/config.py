@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lookaloud.core.pipeline.facts import Detail
+from lookaloud.core.pipeline.files import DEFAULT_MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class PipelineConfig:
     detail: Detail = Detail.STANDARD
     ocr: bool = True
     max_attempts: int = 3
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are refused before reading
     caption_image_side: int = 384
     max_new_tokens: int = 0
     temperature: float = 0.7

@@ -30,8 +30,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from lookaloud.core.errors import (
     ImageEmpty,
     ImageError,
-    ImageIsDirectory,
-    ImageNotFound,
     ImageTooLarge,
     ImageTruncated,
     NotAnImage,
@@ -39,6 +37,7 @@ from lookaloud.core.errors import (
 )
 from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.facts import BlankInfo, ImageKind
+from lookaloud.core.pipeline.files import DEFAULT_MAX_FILE_BYTES, read_file
 
 log = logging.getLogger(__name__)
 
@@ -106,63 +105,33 @@ class LoadedImage:
 
 
 def load_image(
-    source: Path | bytes, *, name: str | None = None, max_pixels: int = MAX_PIXELS
+    source: Path | bytes,
+    *,
+    name: str | None = None,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> LoadedImage:
     """Read, validate and normalise one picture from a file path or from raw encoded bytes.
 
-    Raises a subclass of :class:`~lookaloud.core.errors.ImageError` for every problem a user can
-    meet; its ``message`` names the picture and says what to do.
+    A path is looked at before it is read (see :mod:`.files`): only a regular file of at most
+    ``max_bytes`` is opened. Raises a subclass of :class:`~lookaloud.core.errors.ImageError` for
+    every problem a user can meet; its ``message`` names the picture and says what to do.
     """
     if isinstance(source, bytes):
         label = name or tr("The image", "names a picture without a file name")
-        data = source
+        data, sha256 = source, hashlib.sha256(source).hexdigest()
     else:
         label = name or Path(source).name or str(source)
-        data = _read_file(Path(source), label)
+        read = read_file(Path(source), label, max_bytes)
+        data, sha256 = read.data, read.sha256
     if not data:
         raise ImageEmpty(
             tr("{label} is an empty file (0 bytes); choose another picture.", "error", label=label)
         )
     image, fmt = _decode(data, label, max_pixels)
     return LoadedImage(
-        image=image,
-        width=image.width,
-        height=image.height,
-        format=fmt,
-        sha256=hashlib.sha256(data).hexdigest(),
-        name=label,
+        image=image, width=image.width, height=image.height, format=fmt, sha256=sha256, name=label
     )
-
-
-def _read_file(path: Path, label: str) -> bytes:
-    if path.is_dir():
-        raise ImageIsDirectory(
-            tr(
-                "{label} is a folder, not a picture; choose an image file inside it.",
-                "error",
-                label=label,
-            )
-        )
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ImageNotFound(
-            tr(
-                "{label} was not found at {path}; check the name and the folder.",
-                "error",
-                label=label,
-                path=path,
-            )
-        ) from exc
-    except OSError as exc:
-        raise ImageError(
-            tr(
-                "{label} could not be read ({problem}); check that you are allowed to open it.",
-                "error",
-                label=label,
-                problem=exc.strerror or exc,
-            )
-        ) from exc
 
 
 def _decode(data: bytes, label: str, max_pixels: int) -> tuple[Image.Image, str]:

@@ -137,7 +137,7 @@ class Pipeline:
     def _load(self, source: Path | bytes, run: RunState) -> LoadedImage:
         run.emit(PhaseEvent(Phase.LOADING_IMAGE))
         began = self._clock()
-        loaded = load_image(source, name=run.name)
+        loaded = load_image(source, name=run.name, max_bytes=self.config.max_file_bytes)
         run.timed("load_image", began)
         run.cancel.raise_if_cancelled()
         return loaded

@@ -202,10 +202,13 @@ class WriteLoop:
             accepted.attempt,
             quality=accepted.quality,
             rejected=tuple(self._loop.rejected),
-            notices=tuple(self._notices),
+            notices=self._all_notices(),
             written_by=writer.backend,
             images=(part,) if part is not None else (),
         )
+
+    def _all_notices(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self._notices, *self._loop.notices]))
 
     def _fallback(self) -> WriteOutcome:
         description = facts_only_description(self._ctx.facts, self._ctx.lang)
@@ -216,6 +219,6 @@ class WriteLoop:
             self._loop.made,
             fallback=True,
             rejected=tuple(self._loop.rejected),
-            notices=tuple(self._notices),
+            notices=self._all_notices(),
             written_by=FACTS,
         )

@@ -18,6 +18,7 @@ import pytest
 
 from helpers.fault_server import (
     FaultServer,
+    Recorded,
     Reply,
     chunk,
     closed_port_url,
@@ -215,17 +216,38 @@ def test_a_malformed_json_chunk_is_an_l1_retry() -> None:
     assert "damaged piece of its reply" in run.retries[0].reason
 
 
-def test_a_stream_of_reasoning_only_falls_back_and_says_to_switch_thinking_off() -> None:
-    thinking = Reply(
-        events=[f"data: {chunk(reasoning=w)}" for w in words("Let me think about it.")]
-        + [f"data: {chunk(finish='length')}"]
-    )
-    with fault_server([thinking]) as server:
+THINKING = Reply(
+    events=[f"data: {chunk(reasoning=w)}" for w in words("Let me think about it.")]
+    + [f"data: {chunk(finish='length')}"]
+)
+
+
+def last_user_text(request: Recorded) -> str:
+    assert request.body is not None
+    content = request.body["messages"][-1]["content"]
+    return content if isinstance(content, str) else content[-1]["text"]
+
+
+def test_a_reasoning_only_reply_is_retried_more_firmly_then_the_facts_are_read() -> None:
+    with fault_server([THINKING]) as server:
         outcome, run = describe_with(server)
-    assert len(server.chat_requests()) == 1 and run.sleeps == []
+    requests = server.chat_requests()
+    assert len(requests) == 3 and run.sleeps == []  # an L2 rejection, not a broken server
+    assert not last_user_text(requests[0]).endswith("/no_think")
+    assert all(last_user_text(r).endswith(" /no_think") for r in requests[1:])
+    assert [r.rule for r in run.retries] == ["think_only"] * 3
     assert outcome.fallback and run.sentences[0].startswith("Automatic description unavailable")
     assert "spent its whole reply reasoning" in outcome.notices[0]
     assert "think" not in " ".join(run.sentences).lower()
+
+
+def test_after_a_reasoning_only_reply_the_firmer_retry_can_succeed() -> None:
+    with fault_server([THINKING, GOOD]) as server:
+        outcome, run = describe_with(server)
+    assert len(server.chat_requests()) == 2 and outcome.description == GOOD_EN
+    assert outcome.attempts == 2 and not outcome.fallback
+    assert outcome.rejected[0].startswith("think_only:")
+    assert [r.rule for r in run.retries] == ["think_only"]
 
 
 def test_a_reply_wrapped_in_think_tags_is_heard_without_them() -> None:

@@ -15,7 +15,8 @@ READY_IN_CHINESE = "Lookaloud 已就绪。"
 # key names as printed on the keys, and the setting values that are typed as they are.
 LATIN_ALLOWED = {
     "Lookaloud", "Ctrl", "Alt", "Shift", "Control", "Esc", "Enter", "Home", "End", "Page", "Up",
-    "Down", "F", "PNG", "JPEG", "WebP", "BMP", "TIFF", "GIF", "WAV", "OpenAI", "API", "Hugging",
+    "Down", "F", "MB", "GB", "PNG", "JPEG", "WebP", "BMP", "TIFF", "GIF", "WAV", "OpenAI", "API",
+    "Hugging",
     "Face", "Qt", "QTextToSpeech", "pyttsx", "X", "XWayland", "Linux", "local", "remote",
     "vlm", "http", "https", "localhost", "v", "Salesforce", "blip", "image", "captioning",
     "base", "Qwen", "B", "LOOKALOUD", "API_KEY", "KEY", "speech", "dispatcher",
