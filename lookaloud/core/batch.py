@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.files import is_picture_file
-from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
+from lookaloud.core.pipeline.load import image_suffixes
 from lookaloud.core.pipeline.result import Result
 
 
@@ -46,7 +46,8 @@ def find_images(
     for root, folders, files in os.walk(folder, onerror=unreadable, followlinks=False):
         if not recursive:
             folders.clear()
-        found += [Path(root, name) for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        suffixes = image_suffixes()
+        found += [Path(root, name) for name in files if Path(name).suffix.lower() in suffixes]
     return sorted(path for path in found if is_picture_file(path))
 
 

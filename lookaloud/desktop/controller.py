@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import N_, tr
-from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
+from lookaloud.core.pipeline.load import image_suffixes
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.pipeline.sentences import split_sentences
@@ -56,7 +56,6 @@ PHASE_WORDS = {  # English; translated where they are shown
 }
 # A window shortcut and the global hotkey for the same key press arrive this close together.
 SAME_PRESS_S = 0.3
-PATTERNS = " ".join("*" + suffix for suffix in IMAGE_SUFFIXES)
 # While browsing, a picture the cache cannot answer waits this long for the models, so holding
 # an arrow key down starts no model work for the pictures passed on the way.
 BROWSE_SETTLE_MS = 250
@@ -209,7 +208,11 @@ class Controller(QObject):
             self.window,
             tr("Open an image to describe", "file dialog title"),
             "",
-            tr("Images ({patterns});;All files (*)", "file dialog filter", patterns=PATTERNS),
+            tr(
+                "Images ({patterns});;All files (*)",
+                "file dialog filter",
+                patterns=" ".join("*" + suffix for suffix in image_suffixes()),
+            ),
         )
         if path:
             self.describe_file(Path(path))

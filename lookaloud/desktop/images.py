@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage, QImageWriter, QPixmap
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import tr
-from lookaloud.core.pipeline.load import IMAGE_SUFFIXES
+from lookaloud.core.pipeline.load import image_suffixes
 
 
 class ClipboardEmpty(LookaloudError):
@@ -49,6 +49,6 @@ def clipboard_image(mime: QMimeData | None) -> tuple[Path | bytes, str]:
             return png_bytes(image), "clipboard image"
     for url in mime.urls() if mime.hasUrls() else []:
         path = Path(url.toLocalFile())
-        if url.isLocalFile() and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+        if url.isLocalFile() and path.suffix.lower() in image_suffixes() and path.is_file():
             return path, path.name
     raise ClipboardEmpty()

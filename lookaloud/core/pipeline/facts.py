@@ -90,6 +90,9 @@ class Facts:
     blank: bool = False
     blank_colour: str = ""
     notices: tuple[str, ...] = field(default=())
+    # An animation (GIF, WebP, APNG) or a multi-page file (TIFF…) is described by its first frame.
+    frames: int = 1
+    animated: bool = False
 
     @property
     def has_text(self) -> bool:

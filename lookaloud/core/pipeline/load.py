@@ -5,9 +5,10 @@ transparency, or raises an :class:`~lookaloud.core.errors.ImageError` whose mess
 and says what to do. ``downscale``, ``image_kind`` and ``detect_blank`` are fast checks that run on
 that picture before perception.
 
-Accepted formats are the ones people meet as screenshots and photos: PNG, JPEG, WebP, BMP, TIFF and
-GIF (first frame). Other formats Pillow could decode (ICO, PSD, AVIF, ...) are refused on purpose:
-they are rarely what a user means to describe, and a short, predictable list is easier to explain.
+Every format this Pillow can open is accepted (PNG, JPEG, WebP, AVIF, BMP, TIFF, GIF, ICO,
+PPM/PGM, TGA, PSD, …), except the documents, drawings, video and data files of
+:data:`REFUSED_FORMATS`; PDF and SVG, which Pillow cannot open, are named in their refusal too.
+Animations and multi-page files give their first frame.
 
 Pillow's own global limits are left alone: the pixel limit is checked here against an explicit
 ``max_pixels`` argument (Pillow still emits its ``DecompressionBombWarning`` for pictures above
@@ -22,6 +23,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -44,21 +46,37 @@ log = logging.getLogger(__name__)
 MAX_PIXELS = 100_000_000
 """Largest picture accepted (100 megapixels): above any screen, and above nearly every camera."""
 
-SUPPORTED_FORMATS = ("PNG", "JPEG", "WebP", "BMP", "TIFF", "GIF")
-# The file names of those formats: what batch, browse mode and the open dialogs look for.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
-
-# Pillow's format names mapped to the name we report; MPO is how Pillow labels the JPEG files
-# written by many phones and cameras (a JPEG with extra preview frames).
-_ACCEPTED = {
-    "PNG": "PNG",
-    "JPEG": "JPEG",
-    "MPO": "JPEG",
-    "WEBP": "WebP",
-    "BMP": "BMP",
-    "TIFF": "TIFF",
-    "GIF": "GIF",
+# Every format Pillow can open is described, except these: documents, drawings, video and data
+# files that only look like pictures to Pillow (or need programs Lookaloud does not ship).
+REFUSED_FORMATS = {
+    "EPS": "EPS (PostScript)",
+    "MPEG": "MPEG video",
+    "WMF": "WMF/EMF drawing",
+    "BUFR": "BUFR weather data",
+    "GRIB": "GRIB weather data",
+    "HDF5": "HDF5 data",
+    "IPTC": "IPTC metadata",
 }
+# Formats whose frames are an animation; the frames of the others (TIFF, ICO…) are pages or sizes.
+ANIMATED_FORMATS = frozenset({"GIF", "WebP", "PNG", "FLI", "AVIF"})
+# The formats messages suggest to save as.
+SUGGESTED_FORMATS = ("PNG", "JPEG")
+
+# Pillow's format names as people call them; MPO is how Pillow labels the JPEG files written by
+# many phones and cameras (a JPEG with extra preview frames).
+_NAMES = {"MPO": "JPEG", "WEBP": "WebP", "JPEG2000": "JPEG 2000"}
+
+
+@cache
+def image_suffixes() -> tuple[str, ...]:
+    """The file name endings of every format Lookaloud describes (what batch, browse mode and the
+    open dialog look for), from the formats this Pillow can open."""
+    Image.init()
+    openable = set(Image.OPEN) - set(REFUSED_FORMATS)
+    return tuple(
+        sorted(ext for ext, fmt in Image.registered_extensions().items() if fmt in openable)
+    )
+
 
 # Signatures of real image or document formats Pillow cannot open (or that we refuse anyway),
 # so that the user hears "not supported" rather than "not an image".
@@ -102,6 +120,8 @@ class LoadedImage:
     format: str
     sha256: str
     name: str
+    frames: int = 1  # the first is the one decoded
+    animated: bool = False  # frames of an animation, not pages
 
 
 def load_image(
@@ -128,20 +148,29 @@ def load_image(
         raise ImageEmpty(
             tr("{label} is an empty file (0 bytes); choose another picture.", "error", label=label)
         )
-    image, fmt = _decode(data, label, max_pixels)
+    image, fmt, frames = _decode(data, label, max_pixels)
     return LoadedImage(
-        image=image, width=image.width, height=image.height, format=fmt, sha256=sha256, name=label
+        image=image,
+        width=image.width,
+        height=image.height,
+        format=fmt,
+        sha256=sha256,
+        name=label,
+        frames=frames,
+        animated=frames > 1 and fmt in ANIMATED_FORMATS,
     )
 
 
-def _decode(data: bytes, label: str, max_pixels: int) -> tuple[Image.Image, str]:
+def _decode(data: bytes, label: str, max_pixels: int) -> tuple[Image.Image, str, int]:
+    """The first frame as RGB, the format's name, and how many frames or pages there are."""
     opened = _open(data, label)
     fmt = _accepted_format(opened, data, label)
     if opened.width * opened.height > max_pixels:
         raise ImageTooLarge(_too_large_message(label, opened.width, opened.height, max_pixels))
-    _force_load(opened, label)
+    frames = max(int(getattr(opened, "n_frames", 1) or 1), 1)
+    _force_load(opened, label)  # Pillow opens at the first frame and decodes only that one
     upright = _exif_upright(opened)
-    return flatten_to_rgb(upright), fmt
+    return flatten_to_rgb(upright), fmt, frames
 
 
 def _open(data: bytes, label: str) -> Image.Image:
@@ -196,10 +225,10 @@ def _is_webp(data: bytes) -> bool:
 
 def _accepted_format(image: Image.Image, data: bytes, label: str) -> str:
     pillow_format = image.format or ""
-    if pillow_format in _ACCEPTED:
-        return _ACCEPTED[pillow_format]
-    shown = _known_unsupported_format(data) or pillow_format or "this"
-    raise UnsupportedImageFormat(_unsupported_message(label, shown))
+    if pillow_format and pillow_format not in REFUSED_FORMATS:
+        return _NAMES.get(pillow_format, pillow_format)
+    shown = REFUSED_FORMATS.get(pillow_format) or _known_unsupported_format(data) or pillow_format
+    raise UnsupportedImageFormat(_unsupported_message(label, shown or "this"))
 
 
 def _force_load(image: Image.Image, label: str) -> None:
@@ -257,8 +286,8 @@ def _formats_phrase() -> str:
     return tr(
         "{some} or {last}",
         "a list of picture formats",
-        some=tr(", ", "between the parts of a summary").join(SUPPORTED_FORMATS[:-1]),
-        last=SUPPORTED_FORMATS[-1],
+        some=tr(", ", "between the parts of a summary").join(SUGGESTED_FORMATS[:-1]),
+        last=SUGGESTED_FORMATS[-1],
     )
 
 

@@ -87,6 +87,8 @@ def facts_block(facts: Facts, lang: str) -> str:
     f = tpl.section("facts")
     kind = tpl.section("kind")[facts.kind.value]
     lines = [f["open"], f["size"].format(kind=kind, width=facts.width, height=facts.height)]
+    if facts.frames > 1:  # the first frame or page is what was looked at
+        lines.append(f["animated" if facts.animated else "pages"].format(count=facts.frames))
     lines.append(f["caption"].format(caption=facts.caption) if facts.caption else f["no_caption"])
     lines += _region_lines(facts, tpl)
     lines += _text_lines(facts, tpl)

@@ -101,6 +101,8 @@ class Result:
             "written_by": self.written_by,
             "kind": facts.kind.value if facts else None,
             "size": [facts.width, facts.height] if facts else None,
+            "frames": facts.frames if facts else None,
+            "animated": facts.animated if facts else False,
         }
 
     @classmethod
@@ -138,6 +140,8 @@ def _facts_from_json(data: dict[str, Any]) -> Facts:
         ),
         blank=bool(data["blank"]),
         notices=tuple(data.get("notices", ())),
+        frames=int(data.get("frames") or 1),
+        animated=bool(data.get("animated", False)),
     )
 
 

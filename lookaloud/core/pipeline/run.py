@@ -149,6 +149,8 @@ class Pipeline:
             image_kind(loaded.image),
             blank=True,
             blank_colour=blank.colour_name,
+            frames=loaded.frames,
+            animated=loaded.animated,
         )
         colour = colour_words(blank.colour_name, self.config.lang)
         description = blank_description(self.config.lang, colour, screen=run.from_screen)
@@ -166,6 +168,8 @@ class Pipeline:
             regions=tuple(regions),
             text_lines=tuple(lines),
             notices=tuple(run.notices),
+            frames=loaded.frames,
+            animated=loaded.animated,
         )
 
     def _get(self, slot: ModelSlot[T] | None, run: RunState) -> T | None:

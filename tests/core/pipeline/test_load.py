@@ -34,12 +34,13 @@ from lookaloud.core.errors import (
 from lookaloud.core.pipeline.facts import ImageKind
 from lookaloud.core.pipeline.load import (
     COLOUR_NAMES_ZH,
-    SUPPORTED_FORMATS,
+    SUGGESTED_FORMATS,
     colour_name,
     colour_name_zh,
     detect_blank,
     downscale,
     image_kind,
+    image_suffixes,
     load_image,
 )
 
@@ -112,18 +113,35 @@ def test_text_file_is_not_an_image(tmp_path: Path) -> None:
     assert "PNG" in caught.value.message
 
 
-@pytest.mark.parametrize(("suffix", "fmt"), [(".ico", "ICO"), (".pdf", "PDF")])
-def test_refused_real_formats_say_which_are_supported(
-    tmp_path: Path, suffix: str, fmt: str
-) -> None:
-    path = tmp_path / f"picture{suffix}"
-    _pattern((64, 64)).save(path)
+def test_documents_are_refused_with_their_name_and_what_to_save_them_as(tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    _pattern((64, 64)).save(path)  # Pillow writes PDF, but cannot read it back
     with pytest.raises(UnsupportedImageFormat) as caught:
         load_image(path)
     message = caught.value.message
-    assert f"picture{suffix}" in message
-    assert fmt in message
-    assert all(name in message for name in SUPPORTED_FORMATS)
+    assert "report.pdf is in PDF format" in message
+    assert all(name in message for name in SUGGESTED_FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "expected_format"),
+    [(".ico", "ICO"), (".ppm", "PPM"), (".pgm", "PPM"), (".tga", "TGA"), (".avif", "AVIF")],
+)
+def test_every_format_pillow_opens_is_described(
+    tmp_path: Path, suffix: str, expected_format: str
+) -> None:
+    path = tmp_path / f"pattern{suffix}"
+    picture = _pattern((64, 64))
+    (picture.convert("L") if suffix == ".pgm" else picture).save(path)
+    loaded = load_image(path)
+    assert loaded.format == expected_format and loaded.image.mode == "RGB"
+    assert suffix in image_suffixes()  # batch, browse mode and the open dialog look for it
+
+
+def test_refused_formats_are_not_looked_for_in_folders() -> None:
+    suffixes = image_suffixes()
+    assert {".png", ".jpg", ".webp", ".gif", ".tif", ".bmp", ".ico", ".ppm"} <= set(suffixes)
+    assert not {".eps", ".ps", ".mpeg", ".wmf", ".pdf", ".svg"} & set(suffixes)
 
 
 def test_svg_is_unsupported_not_garbage(tmp_path: Path) -> None:
@@ -229,8 +247,32 @@ def test_gif_uses_first_frame(tmp_path: Path) -> None:
     frames = [Image.new("RGB", (40, 30), colour) for colour in (RED, (0, 200, 0), BLUE)]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
     loaded = load_image(path)
-    assert loaded.format == "GIF"
+    assert loaded.format == "GIF" and (loaded.frames, loaded.animated) == (3, True)
     assert _close(loaded.image.getpixel((20, 15)), RED, 4)  # type: ignore[arg-type]
+
+
+def test_animated_webp_and_apng_use_the_first_frame_and_count_the_rest(tmp_path: Path) -> None:
+    frames = [Image.new("RGB", (40, 30), colour) for colour in (RED, BLUE)]
+    for name in ("anim.webp", "anim.png"):
+        frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:], duration=100)
+        loaded = load_image(tmp_path / name)
+        assert (loaded.frames, loaded.animated) == (2, True), name
+        assert _close(loaded.image.getpixel((20, 15)), RED, 8), name  # type: ignore[arg-type]
+
+
+def test_a_multipage_tiff_gives_its_first_page_and_the_page_count(tmp_path: Path) -> None:
+    pages = [Image.new("RGB", (40, 30), colour) for colour in (BLUE, RED, RED)]
+    pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
+    loaded = load_image(tmp_path / "scan.tiff")
+    assert (loaded.frames, loaded.animated) == (3, False)
+    assert _close(loaded.image.getpixel((20, 15)), BLUE, 4)  # type: ignore[arg-type]
+
+
+def test_cmyk_jpeg_is_turned_into_rgb(tmp_path: Path) -> None:
+    Image.new("CMYK", (40, 30), (0, 255, 255, 0)).save(tmp_path / "print.jpg")  # pure red ink
+    loaded = load_image(tmp_path / "print.jpg")
+    assert loaded.image.mode == "RGB"
+    assert _close(loaded.image.getpixel((20, 15)), RED, 16)  # type: ignore[arg-type]
 
 
 def test_exif_orientation_turns_the_picture(tmp_path: Path) -> None:
@@ -402,3 +444,15 @@ def test_every_colour_name_has_chinese() -> None:
     names = {colour_name((r, g, b)) for r in steps for g in steps for b in steps}
     assert names <= set(COLOUR_NAMES_ZH)
     assert colour_name_zh("dark grey") == "深灰色"
+
+
+def test_the_frame_count_reaches_the_json_and_comes_back_from_the_cache(tmp_path: Path) -> None:
+    from lookaloud.core.pipeline.facts import Facts
+    from lookaloud.core.pipeline.result import Result
+
+    facts = Facts(40, 30, ImageKind.PHOTO, caption="a flag", frames=3, animated=True)
+    result = Result(image="anim.gif", ok=True, description="A flag.", facts=facts)
+    data = result.to_json_dict()
+    assert (data["frames"], data["animated"]) == (3, True)
+    back = Result.from_json_dict(data).facts
+    assert back is not None and (back.frames, back.animated) == (3, True)

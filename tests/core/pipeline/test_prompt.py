@@ -70,3 +70,20 @@ def test_grid_positions() -> None:
     assert grid_position(Box(0, 0, 10, 10), 300, 300) == "top-left"
     assert grid_position(Box(140, 140, 160, 160), 300, 300) == "centre"
     assert grid_position(Box(290, 290, 300, 300), 300, 300) == "bottom-right"
+
+
+def test_an_animation_or_a_multipage_file_is_said_to_be_one() -> None:
+    from dataclasses import replace as changed
+
+    from lookaloud.core.pipeline.facts import Facts, ImageKind
+    from lookaloud.core.pipeline.prompt import facts_block
+
+    still = Facts(400, 300, ImageKind.PHOTO, caption="a cat")
+    assert "frames" not in facts_block(still, "en") and "pages" not in facts_block(still, "en")
+    animated = changed(still, frames=12, animated=True)
+    assert "Animated, 12 frames; these facts are from the first frame." in facts_block(
+        animated, "en"
+    )
+    assert "动画，共 12 帧" in facts_block(animated, "zh")
+    scanned = changed(still, frames=3)
+    assert "3 pages; these facts are from the first page." in facts_block(scanned, "en")
