@@ -21,6 +21,10 @@ from lookaloud.core.runtime.memory import return_free_memory
 
 DEFAULT_MAX_SIDE = 2000
 """Longer side the picture is shrunk to before OCR; the same limit RapidOCR applies itself."""
+MIN_SIDE_RATIO = 0.25
+"""The shorter side is padded (with white) to at least this part of the longer one. RapidOCR's
+detector scales a picture until its *shorter* side is 736 pixels, so a 60×6000 strip became
+736×73600 pixels: 57 s and 7.5 GB. Padded, it is at most 736×2944."""
 
 
 class OcrEngine(Protocol):
@@ -91,6 +95,7 @@ class RapidOcrReader:
         rgb = image.convert("RGB")
         small = downscale(rgb, self._max_side)
         scale = rgb.width / small.width
+        small = _padded_to_ratio(small, MIN_SIDE_RATIO)  # at the origin: boxes stay where they are
         # The engine needs about 400 MB for a moment on a 1280×800 screenshot, from allocator
         # pools of its own threads: hand back what earlier stages freed first, so the two do not
         # add up, and the engine's own memory after, so the app does not stay that big.
@@ -116,6 +121,17 @@ class RapidOcrReader:
                 )
             ) from exc
         return lines or []
+
+
+def _padded_to_ratio(image: Image.Image, ratio: float) -> Image.Image:
+    """``image`` on a white canvas whose shorter side is at least ``ratio`` of its longer one."""
+    width, height = image.size
+    wide, tall = max(width, round(height * ratio)), max(height, round(width * ratio))
+    if (wide, tall) == (width, height):
+        return image
+    canvas = Image.new("RGB", (wide, tall), (255, 255, 255))
+    canvas.paste(image, (0, 0))
+    return canvas
 
 
 def _to_text_lines(raw: Sequence[Any], scale: float) -> list[TextLine]:

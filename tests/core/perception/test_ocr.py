@@ -148,3 +148,21 @@ def test_raw_results_are_scaled_filtered_and_ordered() -> None:
 def test_no_text_result_is_empty_list() -> None:
     reader = RapidOcrReader(engine_factory=lambda: _ScriptedEngine(None))
     assert reader.read(Image.new("RGB", (50, 50))) == []
+
+
+def test_a_long_narrow_strip_is_padded_so_detection_stays_small() -> None:
+    # RapidOCR scales until the shorter side is 736 px: a 200×2300 strip unpadded would be
+    # 736×8464 inside the detector (a 60×6000 one took 57 s and 7.5 GB before padding).
+    strip = text_image(tuple(f"Item {n} ready" for n in range(40)), size=30, width=260)
+    assert strip.width / strip.height < 0.25
+    seen: list[tuple[int, int]] = []
+
+    def recording_engine(picture: Any) -> tuple[Any, Any]:
+        seen.append(picture.size)
+        return shared_rapidocr_engine()(picture)
+
+    lines = RapidOcrReader(engine_factory=lambda: recording_engine).read(strip)
+    ((width, height),) = seen
+    assert min(width, height) >= 0.25 * max(width, height) - 1
+    assert [line.text for line in lines[:3]] == ["Item 0 ready", "Item 1 ready", "Item 2 ready"]
+    assert all(line.box.x1 <= strip.width and line.box.y1 <= strip.height for line in lines)
