@@ -22,12 +22,13 @@ import colorsys
 import hashlib
 import io
 import logging
+import struct
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from lookaloud.core.errors import (
     ImageEmpty,
@@ -102,6 +103,20 @@ _ACCEPTED_SIGNATURES = (
 )
 
 _WHITE = (255, 255, 255)
+# How damaged files fail inside Pillow's decoders: beyond OSError and the like, its plugins let
+# TypeError ("Missing dimensions" from a broken TIFF, found by the fuzzer), KeyError, IndexError
+# and struct.error through.
+_DECODE_ERRORS: tuple[type[Exception], ...] = (
+    SyntaxError,
+    ValueError,
+    OSError,
+    EOFError,
+    TypeError,
+    KeyError,
+    IndexError,
+    struct.error,
+    ZeroDivisionError,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,10 +182,18 @@ def _decode(data: bytes, label: str, max_pixels: int) -> tuple[Image.Image, str,
     fmt = _accepted_format(opened, data, label)
     if opened.width * opened.height > max_pixels:
         raise ImageTooLarge(_too_large_message(label, opened.width, opened.height, max_pixels))
-    frames = max(int(getattr(opened, "n_frames", 1) or 1), 1)
+    frames = _frame_count(opened)
     _force_load(opened, label)  # Pillow opens at the first frame and decodes only that one
     upright = _exif_upright(opened)
     return flatten_to_rgb(upright), fmt, frames
+
+
+def _frame_count(image: Image.Image) -> int:
+    """How many frames or pages; 1 when a damaged file cannot even say (its first still counts)."""
+    try:
+        return max(int(getattr(image, "n_frames", 1) or 1), 1)
+    except _DECODE_ERRORS:
+        return 1
 
 
 def _open(data: bytes, label: str) -> Image.Image:
@@ -187,7 +210,7 @@ def _open(data: bytes, label: str) -> Image.Image:
                 label=label,
             )
         ) from exc
-    except (UnidentifiedImageError, SyntaxError, ValueError, OSError, EOFError) as exc:
+    except _DECODE_ERRORS as exc:  # UnidentifiedImageError is an OSError
         raise _unreadable_error(data, label) from exc
 
 
@@ -243,7 +266,7 @@ def _force_load(image: Image.Image, label: str) -> None:
                 label=label,
             )
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except _DECODE_ERRORS as exc:
         raise ImageTruncated(_truncated_message(label)) from exc
 
 
