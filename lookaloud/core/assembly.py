@@ -39,6 +39,7 @@ def config_from_settings(settings: Settings) -> PipelineConfig:
         ocr=settings.pipeline.ocr,
         max_attempts=settings.pipeline.max_attempts,
         max_file_bytes=settings.pipeline.max_file_mb * 1024 * 1024,
+        phase_budget_s=settings.pipeline.phase_budget,
         caption_image_side=settings.pipeline.caption_image_side,
         max_new_tokens=settings.pipeline.max_new_tokens,
         temperature=settings.pipeline.temperature,

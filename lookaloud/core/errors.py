@@ -96,6 +96,12 @@ class NotARegularFile(ImageError):
     code = "not_a_regular_file"
 
 
+class PhaseTimeout(LookaloudError):
+    """One phase of describing an image took longer than its budget and was stopped."""
+
+    code = "phase_timeout"
+
+
 class BrokenLink(ImageError):
     """A symbolic link that points nowhere, or in a circle."""
 

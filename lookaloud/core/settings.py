@@ -7,8 +7,8 @@ dialog). The file is ``settings.toml`` in the user's config folder::
     version = 2
     [general]   lang, detail
     [models]    caption_model, writer_model
-    [pipeline]  ocr, max_attempts, max_file_mb, caption_image_side, max_new_tokens,
-                temperature
+    [pipeline]  ocr, max_attempts, max_file_mb, phase_budget, caption_image_side,
+                max_new_tokens, temperature
     [speech]    backend, output, rate, voice
     [logging]   request_log
     [hotkeys]   describe_screen, describe_window, describe_region, describe_clipboard,
@@ -110,6 +110,14 @@ class PipelineSettings:
         "Largest picture file to read, in megabytes; bigger files are refused before reading.",
         minimum=1,
         maximum=4096,
+    )
+    phase_budget: float = _setting(
+        300.0,
+        "Seconds one phase of describing a picture may take before that picture is given up "
+        "and the next one described; 0 never gives up.",
+        minimum=1.0,
+        maximum=3600.0,
+        also=(0,),
     )
     caption_image_side: int = _setting(
         384, "Image size given to the captioning model, in pixels.", minimum=64, maximum=1024

@@ -59,6 +59,7 @@ LABELS = {
     "pipeline.ocr": N_("Read text in images", "settings check box"),
     "pipeline.max_attempts": N_("Attempts at a good description", "settings field"),
     "pipeline.max_file_mb": N_("Largest picture file to read (MB)", "settings field"),
+    "pipeline.phase_budget": N_("Seconds a picture may take per step", "settings field"),
     "pipeline.caption_image_side": N_("Picture size for the captioner (pixels)", "settings field"),
     "pipeline.max_new_tokens": N_("Longest description (tokens)", "settings field"),
     "pipeline.temperature": N_("Randomness of the wording", "settings field"),

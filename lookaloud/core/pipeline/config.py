@@ -15,6 +15,7 @@ class PipelineConfig:
     ocr: bool = True
     max_attempts: int = 3
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are refused before reading
+    phase_budget_s: float = 300.0  # a phase of one image that runs longer is stopped; 0: never
     caption_image_side: int = 384
     max_new_tokens: int = 0
     temperature: float = 0.7

@@ -44,6 +44,7 @@ from lookaloud.core.pipeline.result import (
     ignore_events,
 )
 from lookaloud.core.pipeline.retry import Backoff, Clock, Sleeper
+from lookaloud.core.pipeline.watchdog import Watchdog
 from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
 from lookaloud.core.runtime.memory import return_free_memory
 from lookaloud.core.runtime.models import Models, ModelSlot
@@ -93,19 +94,30 @@ class Pipeline:
         ``from_screen`` marks a screen capture, so a blank one is called "the screen".
         """
         label = name or (str(source) if isinstance(source, Path) else "image")
-        run = RunState(
-            label, cancel or CancelToken(), on_event, self._clock, self._clock(), from_screen
-        )
+        asked = cancel or CancelToken()
+        token = asked.child()  # the watchdog stops this image only, never the caller's work
+        watchdog = Watchdog(token, self.config.phase_budget_s)
+
+        def emit(event: Event) -> None:
+            watchdog.observe(event)
+            on_event(event)
+
+        run = RunState(label, token, emit, self._clock, self._clock(), from_screen)
         run.notices.extend(self.models.notices)
         try:
             result = self._describe(source, run)
         except ImageError as exc:
             result = self._failed(run, exc)
         except Cancelled:
-            raise
+            if asked.cancelled or watchdog.expired is None:
+                raise
+            log.warning("describe of %s stopped: %s took too long", label, watchdog.expired)
+            result = self._failed(run, watchdog.error())
         except LookaloudError as exc:
             log.warning("describe failed for %s: %s", label, exc.message)
             result = self._failed(run, exc)
+        finally:
+            watchdog.stop()
         run.emit(ResultEvent(result))
         run.emit(PhaseEvent(Phase.DONE))
         # Between descriptions the app should hold its models, not the last one's buffers.
