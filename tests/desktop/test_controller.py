@@ -224,3 +224,32 @@ def test_warm_up_announces_ready_or_what_is_missing(qtbot: QtBot, controller: Co
     with qtbot.waitSignal(controller.worker.warmed, timeout=10_000):
         controller.start()
     assert controller.window.status.text() == "Lookaloud is ready."
+
+
+@pytest.mark.timeout(60)  # opening the pipe for reading would wait forever
+def test_odd_files_each_give_one_spoken_and_shown_error_and_the_app_goes_on(
+    qtbot: QtBot, controller: Controller, speaker: SilentSpeaker, tmp_path: Path, image: Path
+) -> None:
+    import os
+
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    pdf = tmp_path / "report.pdf"
+    QImage(8, 8, QImage.Format.Format_RGB32).save(str(tmp_path / "tiny.png"))
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n")
+    expected = [
+        (pipe, "named pipe"),
+        (loop, "points back to itself"),
+        (pdf, "PDF"),
+        (tmp_path, "is a folder"),
+    ]
+    for odd, words in expected:
+        describe(qtbot, controller, odd)
+        qtbot.waitUntil(lambda w=words: w in controller.window.status.text())
+    describe(qtbot, controller, image)  # and the app still describes
+    qtbot.waitUntil(lambda: speaker.said[-len(SENTENCES) :] == SENTENCES)
+    errors = speaker.said[: -len(SENTENCES)]
+    assert [len([e for e in errors if words in e]) for _, words in expected] == [1, 1, 1, 1]
+    assert len(errors) == len(expected)  # one sentence each, nothing else

@@ -69,9 +69,21 @@ _NAMES = {"MPO": "JPEG", "WEBP": "WebP", "JPEG2000": "JPEG 2000"}
 
 
 @cache
+def register_plugins() -> None:
+    """Formats Pillow reads through a plugin, where one is installed: HEIC/HEIF photos from
+    phones with ``pillow-heif`` (AVIF is built into this Pillow)."""
+    try:
+        from pillow_heif import register_heif_opener  # optional; not a dependency
+    except ImportError:
+        return
+    register_heif_opener()
+
+
+@cache
 def image_suffixes() -> tuple[str, ...]:
     """The file name endings of every format Lookaloud describes (what batch, browse mode and the
     open dialog look for), from the formats this Pillow can open."""
+    register_plugins()
     Image.init()
     openable = set(Image.OPEN) - set(REFUSED_FORMATS)
     return tuple(
@@ -198,6 +210,7 @@ def _frame_count(image: Image.Image) -> int:
 
 def _open(data: bytes, label: str) -> Image.Image:
     """Read only the header; decoding happens later, after the size check."""
+    register_plugins()
     try:
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
