@@ -84,7 +84,7 @@ def _x11_focused() -> FocusedWindow | None:
         if isinstance(window, int) or window in (X.NONE, X.PointerRoot):
             return None
         return _x11_top_level(shown, window)
-    except error.XError as exc:
+    except (error.XError, error.ConnectionClosedError) as exc:
         log.warning("cannot ask X for the focused window: %s", exc)
         return None
     finally:
@@ -95,8 +95,9 @@ def _x11_top_level(shown: Any, window: Any) -> FocusedWindow | None:
     """The child of the root window that holds ``window``, with its place on the screen."""
     root = shown.screen().root
     while True:
+        # The root window's parent comes back as the number 0, not a window (python-xlib).
         parent = window.query_tree().parent
-        if parent is None or parent == root or parent.id == root.id:
+        if not hasattr(parent, "id") or parent.id == root.id:
             break
         window = parent
     if window.id == root.id:
