@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from lookaloud.core.errors import LookaloudError
+from lookaloud.core.errors import LookaloudError, user_message
 from lookaloud.core.i18n import N_, tr
 from lookaloud.core.pipeline.load import image_suffixes
 from lookaloud.core.pipeline.result import Result
@@ -145,9 +145,16 @@ class Controller(QObject):
 
     def _run(self, name: str) -> None:
         command = BY_NAME.get(name)
-        if command is not None and command.handler:
-            handler: Callable[[], None] = getattr(self, command.handler)
+        if command is None or not command.handler:
+            return
+        handler: Callable[[], None] = getattr(self, command.handler)
+        try:
             handler()
+        # A command's failure must reach the user as a sentence and leave the app ready, not
+        # end in a traceback on stderr with the status stuck at "Describing…".
+        except Exception as exc:
+            log.exception("the command %s failed", name)
+            self.show_error(user_message(exc))
 
     def copy_description(self) -> None:
         self._copy(self.last_text)

@@ -253,3 +253,22 @@ def test_odd_files_each_give_one_spoken_and_shown_error_and_the_app_goes_on(
     errors = speaker.said[: -len(SENTENCES)]
     assert [len([e for e in errors if words in e]) for _, words in expected] == [1, 1, 1, 1]
     assert len(errors) == len(expected)  # one sentence each, nothing else
+
+
+def test_a_command_that_fails_unexpectedly_is_said_and_the_app_stays_ready(
+    qtbot: QtBot,
+    controller: Controller,
+    speaker: SilentSpeaker,
+    image: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> None:
+        raise AttributeError("'int' object has no attribute 'id'")
+
+    monkeypatch.setattr(controller, "describe_window", broken)
+    controller.run_command("describe_window")
+    said = "Something unexpected went wrong inside Lookaloud (AttributeError)"
+    assert controller.window.status.text().startswith(said)
+    assert speaker.said and speaker.said[-1].startswith(said)
+    describe(qtbot, controller, image)  # the next command works
+    assert speaker.said[-len(SENTENCES) :] == SENTENCES
