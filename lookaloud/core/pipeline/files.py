@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,30 +65,32 @@ def checked_size(path: Path, label: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 def read_file(path: Path, label: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileBytes:
     """The bytes and SHA-256 of a picture file, after checked_size; never blocks on a pipe."""
-    checked_size(path, label, max_bytes)
-    descriptor = _open(path, label)
-    with os.fdopen(descriptor, "rb") as stream:
-        _require_regular(os.fstat(stream.fileno()).st_mode, path, label)
-        digest, parts, total = hashlib.sha256(), [], 0
-        while block := stream.read(CHUNK):
-            total += len(block)
-            if total > max_bytes:  # it grew since it was looked at
-                checked_size(path, label, max_bytes)
-                raise ImageTooLarge(tr("{label} grew while it was read.", label=label))
-            digest.update(block)
-            parts.append(block)
+    digest, parts = hashlib.sha256(), []
+    for block in _blocks(path, label, max_bytes):
+        digest.update(block)
+        parts.append(block)
     return FileBytes(b"".join(parts), digest.hexdigest())
 
 
 def file_sha256(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """The SHA-256 of a picture file, streamed; ImageError as for read_file."""
-    checked_size(path, path.name, max_bytes)
     digest = hashlib.sha256()
-    with os.fdopen(_open(path, path.name), "rb") as stream:
-        _require_regular(os.fstat(stream.fileno()).st_mode, path, path.name)
-        for block in iter(lambda: stream.read(CHUNK), b""):
-            digest.update(block)
+    for block in _blocks(path, path.name, max_bytes):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def _blocks(path: Path, label: str, max_bytes: int) -> Iterator[bytes]:
+    """The file's contents in chunks, once it is known to be a regular file within the cap."""
+    checked_size(path, label, max_bytes)
+    with os.fdopen(_open(path, label), "rb") as stream:
+        _require_regular(os.fstat(stream.fileno()).st_mode, path, label)  # swapped meanwhile?
+        total = 0
+        while block := stream.read(CHUNK):
+            total += len(block)
+            if total > max_bytes:  # it grew since it was looked at
+                raise ImageTooLarge(tr("{label} grew while it was read.", label=label))
+            yield block
 
 
 def is_picture_file(path: Path) -> bool:
