@@ -148,6 +148,13 @@ class SpeechSettings:
         "display), both, or nowhere.",
         choices=("voice", "screen_reader", "both", "none"),
     )
+    screen_reader_speech: str = _setting(
+        "auto",
+        "How the screen reader gets Lookaloud's words: auto finds out; announcements trusts it "
+        "to speak accessibility announcements (Orca 46 and newer, NVDA, VoiceOver); "
+        "speech_server also speaks them through its speech server (Orca 45 and older).",
+        choices=("auto", "announcements", "speech_server"),
+    )
     rate: int = _setting(180, "Speaking rate in words per minute.", minimum=80, maximum=450)
     voice: str = _setting("", "Name of the voice to use; empty for the system default.")
 
@@ -214,6 +221,9 @@ class HotkeySettings:
     describe_window: str = _hotkey("Ctrl+Alt+W", "Describe the active window.")
     describe_region: str = _hotkey("Ctrl+Alt+R", "Choose a part of the screen and describe it.")
     describe_clipboard: str = _hotkey("Ctrl+Alt+V", "Describe the image on the clipboard.")
+    describe_focused: str = _hotkey(
+        "Ctrl+Alt+F", "Describe the item with the keyboard focus: what the screen reader is on."
+    )
     stop_speech: str = _hotkey("Ctrl+Alt+S", "Stop speaking.")
     repeat_last: str = _hotkey("Ctrl+Alt+A", "Say the last description again.")
 

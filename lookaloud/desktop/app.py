@@ -24,11 +24,14 @@ from lookaloud.core.settings import LoadedSettings, Settings, load_settings
 from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.core.storage.history import History
 from lookaloud.core.storage.logs import RequestLog
+from lookaloud.desktop.announce import use_route
 from lookaloud.desktop.controller import Controller, PipelineFactory
 from lookaloud.desktop.describing import open_cache, settings_pipeline
+from lookaloud.desktop.focused_item import platform_finder
 from lookaloud.desktop.hotkeys import GlobalHotkeys, bindings
 from lookaloud.desktop.language import use_language
 from lookaloud.desktop.models_dialog import MissingModelsDialog
+from lookaloud.desktop.screen_reader import ScreenReaderRoute, platform_presence
 from lookaloud.desktop.settings_dialog import SettingsDialog
 from lookaloud.desktop.speech import make_output
 from lookaloud.desktop.tray import Tray, app_icon, make_tray
@@ -54,7 +57,16 @@ class DesktopApp(QObject):
         self.settings = loaded.settings
         self.settings_path: Path = loaded.path
         self.window = MainWindow(bindings(self.settings.hotkeys))
-        speaker, notice = make_output(self.settings.speech, self.window)
+        # Every announcement of the app also reaches a screen reader that ignores announcements.
+        # The focused item's place, for "describe focused item"; its AT-SPI listener is ours,
+        # not a screen reader's, so the route leaves it out when it asks who listens.
+        self.focus_finder = platform_finder()
+        self.route = ScreenReaderRoute(
+            self.settings.speech.screen_reader_speech,
+            probe=lambda: platform_presence(self.focus_finder.listener_names),
+        )
+        use_route(self.route)
+        speaker, notice = make_output(self.settings.speech, self.window, self.route)
         cache_notices: list[str] = []
         if cache is None:
             cache, cache_notices = open_cache(self.settings)
@@ -68,6 +80,7 @@ class DesktopApp(QObject):
             self,
             history=self.history,
             cache=self.cache,
+            focus_finder=self.focus_finder,
         )
         self.hotkeys = hotkeys or GlobalHotkeys(parent=self)
         self.hotkeys.triggered.connect(self.controller.hotkey)
@@ -87,6 +100,7 @@ class DesktopApp(QObject):
     def start(self) -> None:
         self.window.show()
         self._start_hotkeys()
+        self.focus_finder.start()
         self.controller.start()
         for notice in self._notices:
             self.controller.status(notice, speak=True)
@@ -95,6 +109,9 @@ class DesktopApp(QObject):
         self.hotkeys.stop()
         self.controller.shutdown()
         self.cache.close()  # the threads that used it have stopped
+        use_route(None)
+        self.route.close()
+        self.focus_finder.stop()
 
     def _start_hotkeys(self) -> None:
         self.hotkeys.stop()
@@ -115,8 +132,17 @@ class DesktopApp(QObject):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self.settings_path, self.window)
         dialog.saved.connect(self.apply_settings)
+        # While the user presses new keys for a hotkey, the old ones must not run their command.
+        dialog.hotkey_editing.connect(self._pause_hotkeys)
+        dialog.finished.connect(lambda _result: self._pause_hotkeys(False))
         dialog.open()
         return dialog
+
+    def _pause_hotkeys(self, paused: bool) -> None:
+        if paused:
+            self.hotkeys.stop()
+        elif not self.hotkeys.active:
+            self._start_hotkeys()
 
     def open_models_dialog(self, problems: list[ModelProblem]) -> MissingModelsDialog:
         dialog = MissingModelsDialog(
@@ -160,7 +186,8 @@ class DesktopApp(QObject):
     def _replace_speaker(self, settings: Settings) -> None:
         self.controller.speaker.stop()
         self.controller.speaker.close()
-        speaker, notice = make_output(settings.speech, self.window)
+        self.route.mode = settings.speech.screen_reader_speech
+        speaker, notice = make_output(settings.speech, self.window, self.route)
         self.controller.speaker = speaker
         if notice:
             self.controller.status(notice, speak=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import mss
 import mss.tools
+import numpy as np
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import tr
@@ -44,17 +45,29 @@ def monitors() -> list[Rect]:
         raise CaptureError(_cannot_capture(exc)) from exc
 
 
-def grab(rect: Rect, name: str) -> Capture:
-    """The pixels of ``rect`` as a PNG."""
+def grab(rect: Rect, name: str, cover: Sequence[Rect] = ()) -> Capture:
+    """The pixels of ``rect`` as a PNG, with the parts in ``cover`` blacked out."""
     region = {"left": rect.left, "top": rect.top, "width": rect.width, "height": rect.height}
     try:
         with mss.MSS() as shots:
             shot = shots.grab(region)
     except mss.ScreenShotError as exc:
         raise CaptureError(_cannot_capture(exc)) from exc
-    png = mss.tools.to_png(shot.rgb, shot.size, level=PNG_LEVEL)
+    rgb = blacked_out(shot.rgb, rect, cover) if cover else shot.rgb
+    png = mss.tools.to_png(rgb, shot.size, level=PNG_LEVEL)
     assert png is not None  # to_png returns the bytes when no output file is given
     return Capture(png, rect, name)
+
+
+def blacked_out(rgb: bytes, rect: Rect, cover: Sequence[Rect]) -> bytes:
+    """``rgb`` (the pixels of ``rect``, 3 bytes each) with every part inside ``cover`` black."""
+    pixels = np.frombuffer(rgb, dtype=np.uint8).reshape(rect.height, rect.width, 3).copy()
+    for part in cover:
+        inside = part.intersected(rect)
+        if inside is not None:
+            top, left = inside.top - rect.top, inside.left - rect.left
+            pixels[top : top + inside.height, left : left + inside.width] = 0
+    return pixels.tobytes()
 
 
 def monitor_at(point: tuple[int, int] | None, screens: Sequence[Rect]) -> Rect:
@@ -91,16 +104,18 @@ def current_screen() -> Rect:
     return monitor_at(point, monitors())
 
 
-def grab_screen() -> Capture:
-    return grab(current_screen(), "screen")
+def grab_screen(cover: Sequence[Rect] = ()) -> Capture:
+    return grab(current_screen(), "screen", cover)
 
 
-def grab_window(rect: Rect) -> Capture:
-    """The window's pixels, cut to the screens it is on (a window may hang off the edge)."""
-    screens = monitors()
-    whole = monitor_at(rect.centre, screens)
-    visible = rect.intersected(whole) or whole
-    return grab(visible, "active window")
+def window_area(rect: Rect) -> Rect:
+    """The part of a window on the screen it is on (a window may hang off the edge)."""
+    whole = monitor_at(rect.centre, monitors())
+    return rect.intersected(whole) or whole
+
+
+def grab_window(rect: Rect, cover: Sequence[Rect] = ()) -> Capture:
+    return grab(window_area(rect), "active window", cover)
 
 
 def _rect(monitor: dict[str, int]) -> Rect:

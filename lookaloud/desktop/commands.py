@@ -74,6 +74,17 @@ COMMANDS: tuple[Command, ...] = (
         handler="describe_clipboard",
     ),
     Command(
+        "describe_focused",
+        N_("Describe focused &item", "command"),
+        N_(
+            "Describe the item with the keyboard focus: the one your screen reader is on.",
+            "tooltip and accessible description",
+        ),
+        menu=DESCRIBE,
+        tray=True,
+        handler="describe_focused",
+    ),
+    Command(
         "open_file",
         N_("&Open image file…", "command"),
         N_("Choose an image file to describe.", "tooltip"),

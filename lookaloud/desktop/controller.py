@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
@@ -30,11 +30,12 @@ from lookaloud.core.speech.silent import SilentSpeaker
 from lookaloud.core.storage.cache import DescriptionCache
 from lookaloud.core.storage.history import History
 from lookaloud.desktop import capture
-from lookaloud.desktop.announce import announce
+from lookaloud.desktop.announce import announce, silence
 from lookaloud.desktop.browse import Browser
 from lookaloud.desktop.commands import BY_NAME
 from lookaloud.desktop.describing import settings_fingerprint
 from lookaloud.desktop.focus import FocusedWindow, Rect, focused_window, give_focus_back
+from lookaloud.desktop.focused_item import FocusedItemFinder, NoFinder
 from lookaloud.desktop.hiding import OwnWindowHider
 from lookaloud.desktop.images import clipboard_image, crop_png
 from lookaloud.desktop.overlay import RegionOverlay
@@ -79,8 +80,10 @@ class Controller(QObject):
         history: History | None = None,
         cache: DescriptionCache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        focus_finder: FocusedItemFinder | None = None,
     ) -> None:
         super().__init__(parent)
+        self.focus_finder: FocusedItemFinder = focus_finder or NoFinder()
         self._clock = clock  # when key presses came, to drop the same press seen twice
         self.window = window
         self.settings = settings
@@ -100,7 +103,7 @@ class Controller(QObject):
         self.hider.include_own_windows = settings.desktop.include_own_window
         self.last_text = ""
         self.overlay: RegionOverlay | None = None
-        self._phase = ""
+        self._phases_told: set[str] = set()
         self._fresh = True  # the next sentence starts a new text in the view
         self._started_at = 0.0
         self._last_command = ("", "", 0.0)
@@ -189,17 +192,57 @@ class Controller(QObject):
 
     def describe_screen(self) -> None:
         self._begin(tr("Describing the screen.", "status"))
-        self.hider.run_hidden(lambda: self._describe_capture(capture.grab_screen))
+        self.hider.run_hidden(
+            lambda cover: self._describe_capture(lambda: capture.grab_screen(cover)),
+            self._screen_area(),
+        )
 
     def describe_window(self) -> None:
         self._begin(tr("Describing the active window.", "status"))
+        self._capture_active_window()
+
+    def _capture_active_window(self) -> None:
         window = focused_window()
-        self.hider.run_hidden(lambda: self._describe_capture(lambda: self._grab_window(window)))
+        other = window is not None and not self._is_own_window(window)
+        area = self._window_area(window) if other and window is not None else None
+        self.hider.run_hidden(
+            lambda cover: self._describe_capture(lambda: self._grab_window(window, cover)), area
+        )
+
+    def describe_focused(self) -> None:
+        """The item the screen reader is on, exactly its bounds; else the active window."""
+        item = self.focus_finder.current()
+        if item is None:
+            self._begin(
+                tr(
+                    "The focused item has no place on the screen that Lookaloud can find, so "
+                    "the active window is described.",
+                    "status",
+                )
+            )
+            self._capture_active_window()
+            return
+        rect = item.rect
+        self._begin(
+            tr(
+                "Describing the focused item, {width} by {height} pixels.",
+                "status",
+                width=rect.width,
+                height=rect.height,
+            )
+        )
+        if item.own:  # one of Lookaloud's own controls: it is the picture, nothing to hide
+            self._describe_capture(lambda: capture.grab(rect, "focused item"))
+            return
+        self.hider.run_hidden(
+            lambda cover: self._describe_capture(lambda: capture.grab(rect, "focused item", cover)),
+            rect,
+        )
 
     def describe_region(self) -> None:
         self._begin(tr("Opening the region chooser.", "status"))
         before = focused_window()
-        self.hider.run_hidden(lambda: self._capture_for_overlay(before))
+        self.hider.run_hidden(lambda cover: self._capture_for_overlay(before, cover))
 
     def describe_clipboard(self) -> None:
         self._begin(tr("Describing the clipboard image.", "status"))
@@ -231,6 +274,7 @@ class Controller(QObject):
     def stop(self) -> None:
         """Stops speech at once and the description being written, if any."""
         self.speaker.stop()
+        silence()  # statuses said through the screen reader's speech server, too
         stopped = self.worker.cancel()
         self.browser.pause()
         self._close_overlay()
@@ -298,7 +342,8 @@ class Controller(QObject):
     def browse_to(self, path: Path, fresh: bool) -> None:
         """A picture of the browse list became current, or Enter asked for it again."""
         self.speaker.stop()
-        self._fresh, self._phase, self._quiet = True, "", not fresh
+        self._fresh, self._quiet = True, not fresh
+        self._phases_told = set()
         self._started_at = time.monotonic()
         settle = 0 if fresh else BROWSE_SETTLE_MS
         self.worker.describe(path, str(path), fresh=fresh, settle_ms=settle)
@@ -328,19 +373,32 @@ class Controller(QObject):
             return
         self._describe(shot.png, shot.name, from_screen=True)
 
-    def _grab_window(self, window: FocusedWindow | None) -> capture.Capture:
+    def _grab_window(self, window: FocusedWindow | None, cover: Sequence[Rect]) -> capture.Capture:
         if window is None or self._is_own_window(window):
             self.status(tr("No other window has the focus, so the screen is described.", "status"))
-            return capture.grab_screen()
-        return capture.grab_window(window.rect)
+            return capture.grab_screen(cover)
+        return capture.grab_window(window.rect, cover)
+
+    def _screen_area(self) -> Rect | None:
+        """Where a screen capture will look; None (anywhere) when that cannot be known yet."""
+        try:
+            return capture.current_screen()
+        except LookaloudError:
+            return None  # the capture itself says what went wrong
+
+    def _window_area(self, window: FocusedWindow) -> Rect | None:
+        try:
+            return capture.window_area(window.rect)
+        except LookaloudError:
+            return None
 
     def _is_own_window(self, window: FocusedWindow) -> bool:
         return any(int(w.winId()) == window.handle for w in QApplication.topLevelWidgets())
 
-    def _capture_for_overlay(self, before: FocusedWindow | None) -> None:
+    def _capture_for_overlay(self, before: FocusedWindow | None, cover: Sequence[Rect]) -> None:
         try:
             screen = capture.current_screen()
-            shot = capture.grab(screen, "region")
+            shot = capture.grab(screen, "region", cover)
         except LookaloudError as exc:
             self.show_error(exc.message)
             return
@@ -381,15 +439,15 @@ class Controller(QObject):
             overlay.close()
 
     def _describe(self, source: Path | bytes, name: str, *, from_screen: bool) -> None:
-        self._phase = ""
+        self._phases_told = set()
         self.worker.describe(source, name, from_screen=from_screen)
 
     # ------------------------------------------------------------ reports from the worker
 
     def _on_phase(self, phase: str) -> None:
         words = PHASE_WORDS.get(phase)
-        if words and phase != self._phase:
-            self._phase = phase
+        if words and phase not in self._phases_told:  # each status once per description
+            self._phases_told.add(phase)
             self.status(tr(words))
 
     def _on_sentence(self, sentence: str) -> None:

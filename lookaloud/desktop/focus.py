@@ -59,6 +59,29 @@ def focused_window() -> FocusedWindow | None:
     return None
 
 
+def window_manager_running() -> bool:
+    """Whether a window manager runs (one that can minimise windows); X11 is asked, elsewhere
+    there always is one."""
+    if sys.platform == "win32" or not os.environ.get("DISPLAY"):
+        return True
+    try:
+        from Xlib import display, error
+    except ImportError:
+        return True
+    try:
+        shown = display.Display()
+    except (error.DisplayError, OSError):
+        return True
+    try:
+        # An EWMH window manager names its check window on the root: _NET_SUPPORTING_WM_CHECK.
+        check = shown.intern_atom("_NET_SUPPORTING_WM_CHECK")
+        return shown.screen().root.get_full_property(check, 0) is not None
+    except (error.XError, error.ConnectionClosedError):
+        return True
+    finally:
+        shown.close()
+
+
 def give_focus_back(window: FocusedWindow | None) -> None:
     """Returns the focus to ``window`` (X11 without a window manager does not do it alone)."""
     if window is None or sys.platform == "win32" or not os.environ.get("DISPLAY"):

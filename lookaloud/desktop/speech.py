@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop, QObject
 from PySide6.QtTextToSpeech import QTextToSpeech
@@ -27,6 +27,7 @@ from lookaloud.core.speech.registry import (
 )
 from lookaloud.core.speech.silent import SilentSpeaker
 from lookaloud.desktop.announce import announce
+from lookaloud.desktop.screen_reader import ScreenReaderRoute
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,26 @@ def _qt_rate(words_per_minute: int) -> float:
 class ScreenReaderSpeaker:
     """Sends each sentence to the user's screen reader as an accessibility announcement.
 
-    The screen reader owns the speech from then on: ``stop`` cannot silence it (the user's own
-    screen reader key does), so ``stop`` only counts the request.
+    When the screen reader does not speak announcements (``route``), the sentence is spoken
+    through its speech server, which ``stop`` silences; when that server is missing, or no screen
+    reader runs at all, the built-in voice (``fallback``) says it, so the user is never left with
+    silence. ``voiced_elsewhere``: another speaker says every sentence aloud already ("both"), so
+    the text is only announced, for braille.
     """
 
-    def __init__(self, source: QObject) -> None:
+    def __init__(
+        self,
+        source: QObject,
+        route: ScreenReaderRoute | None = None,
+        fallback: Callable[[], Speaker] | None = None,
+        *,
+        voiced_elsewhere: bool = False,
+    ) -> None:
         self._source = source
+        self._route = route
+        self._make_fallback = fallback
+        self._fallback: Speaker | None = None
+        self._voiced_elsewhere = voiced_elsewhere
         self.announced: list[str] = []
 
     @property
@@ -116,16 +131,33 @@ class ScreenReaderSpeaker:
 
     def say(self, text: str) -> None:
         self.announced.append(text)
-        announce(self._source, text)
+        announce(self._source, text, voiced=True)
+        route = self._route
+        if route is None or self._voiced_elsewhere:
+            return
+        spoken = route.speak(text) if route.needs_speech_server() else not route.nobody_listens()
+        if not spoken:
+            self._fallback_voice().say(text)
 
     def stop(self) -> None:
-        """Nothing to stop: the text is the screen reader's now."""
+        """Silences the speech server and the fallback voice; announcements are the screen
+        reader's own (its stop key silences them)."""
+        if self._route is not None:
+            self._route.stop()
+        if self._fallback is not None:
+            self._fallback.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
-        return True
+        return True if self._fallback is None else self._fallback.wait(timeout)
 
     def close(self) -> None:
-        """Nothing to release."""
+        if self._fallback is not None:
+            self._fallback.close()
+
+    def _fallback_voice(self) -> Speaker:
+        if self._fallback is None:
+            self._fallback = self._make_fallback() if self._make_fallback else SilentSpeaker()
+        return self._fallback
 
 
 class CombinedSpeaker:
@@ -175,17 +207,18 @@ def desktop_backends() -> dict[str, SpeakerBackend]:
     return backends
 
 
-def make_output(settings: SpeechSettings, source: QObject) -> tuple[Speaker, str]:
+def make_output(
+    settings: SpeechSettings, source: QObject, route: ScreenReaderRoute | None = None
+) -> tuple[Speaker, str]:
     """The speaker for ``[speech] output`` and a notice when the voice asked for is not used."""
     if settings.output == "none":
         return SilentSpeaker(), ""
-    reader = ScreenReaderSpeaker(source)
     if settings.output == "screen_reader":
-        return reader, ""
+        return ScreenReaderSpeaker(source, route, lambda: _voice(settings)[0]), ""
     voice, notice = _voice(settings)
     if settings.output == "voice":
         return voice, notice
-    return CombinedSpeaker([voice, reader]), notice
+    return CombinedSpeaker([voice, ScreenReaderSpeaker(source, voiced_elsewhere=True)]), notice
 
 
 def _voice(settings: SpeechSettings) -> tuple[Speaker, str]:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, QRect, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from lookaloud.core.i18n import tr
 from lookaloud.desktop.commands import tray_commands
 
 
@@ -38,6 +39,11 @@ class Tray(QObject):
     ) -> None:
         super().__init__(parent)
         self.menu = QMenu()
+        # Its own name: untitled, screen readers call it "Lookaloud" after the program, the same
+        # as the main window's.
+        name = tr("Lookaloud tray menu", "the tray icon's menu")
+        self.menu.setTitle(name)
+        self.menu.setAccessibleName(name)
         for command in tray_commands():
             self.menu.addAction(actions[command.name])
         self.menu.addSeparator()

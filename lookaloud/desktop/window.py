@@ -3,6 +3,11 @@
 Every command is a QAction with its shortcut, shown in the menu bar; the buttons trigger the
 same actions, so the menu, the buttons, the tray and the global hotkeys never disagree. The
 window only shows things and reports what the user asked for; the controller does the work.
+
+A menu item's text carries its keys after a tab ("Describe &screen\tCtrl+Alt+D"): Qt shows
+them in the menu as before, and they become part of the item's accessible name, because Orca 43
+reads a menu item's shortcut only in GTK's "mnemonic;path;accelerator" form, not in Qt's. F10
+opens the menu bar.
 """
 
 from __future__ import annotations
@@ -10,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -28,6 +32,7 @@ from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.desktop.browse_view import BrowsePanel
 from lookaloud.desktop.commands import COMMANDS, MENU_TITLES, Command, button_rows, in_menu
+from lookaloud.desktop.fields import SpokenLineEdit
 
 
 class HistoryList(QListWidget):
@@ -58,7 +63,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = {c.name: self._action(c, hotkeys) for c in COMMANDS}
         self._build_menus()
         self.description = self._description_view()
-        self.question = QLineEdit()
+        self.question = SpokenLineEdit()
         self.history = HistoryList()
         self.browse = BrowsePanel()
         self.status = QLabel(tr("Starting…", "status line"))
@@ -66,13 +71,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._central())
         self.statusBar().addWidget(self.status, 1)
         self.actions_by_name["ask_question"].triggered.connect(self.focus_question)
+        self._menu_bar_key()
         self.resize(900, 640)
 
     # ------------------------------------------------------------ building
 
     def _action(self, command: Command, hotkeys: Mapping[str, str]) -> QAction:
-        action = QAction(tr(command.text), self)
         keys = hotkeys.get(command.name, command.keys)
+        action = QAction(_with_tab(tr(command.text), keys), self)
         if keys:
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -86,6 +92,7 @@ class MainWindow(QMainWindow):
         for command in COMMANDS:
             keys = hotkeys.get(command.name, command.keys)
             action = self.actions_by_name[command.name]
+            action.setText(_with_tab(tr(command.text), keys))
             action.setShortcut(QKeySequence(keys))
             action.setToolTip(_with_keys(tr(command.description), keys))
             button = self.buttons.get(command.name)
@@ -96,8 +103,18 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         for title in MENU_TITLES:
             menu = self.menuBar().addMenu(tr(title))
+            menu.setAccessibleName(tr(title).replace("&", ""))
             for command in in_menu(title):
                 menu.addAction(self.actions_by_name[command.name])
+
+    def _menu_bar_key(self) -> None:
+        """F10 opens the first menu, as in GTK and Windows programs."""
+        shortcut = QShortcut(QKeySequence(Qt.Key.Key_F10), self)
+        shortcut.activated.connect(self.open_menu_bar)
+
+    def open_menu_bar(self) -> None:
+        bar = self.menuBar()
+        bar.setActiveAction(bar.actions()[0])  # opens it; Escape gives the focus back
 
     def _description_view(self) -> QPlainTextEdit:
         view = QPlainTextEdit()
@@ -140,7 +157,7 @@ class MainWindow(QMainWindow):
         for command in commands:
             name = command.name
             action = self.actions_by_name[name]
-            button = QPushButton(action.text())
+            button = QPushButton(tr(command.text))
             button.setAccessibleDescription(action.toolTip())
             button.setToolTip(action.toolTip())
             button.clicked.connect(action.trigger)
@@ -205,3 +222,8 @@ def _label(text: str, buddy: QWidget) -> QLabel:
 
 def _with_keys(description: str, keys: str) -> str:
     return f"{description} ({keys})" if keys else description
+
+
+def _with_tab(text: str, keys: str) -> str:
+    """A menu item's text with its keys after a tab, where Qt's menus show them."""
+    return f"{text}\t{keys}" if keys else text

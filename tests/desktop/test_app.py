@@ -69,6 +69,7 @@ def test_the_window_opens_before_the_models_are_ready(qtbot: QtBot, make_app) ->
     assert len(factory.calls) == 1
     assert set(listeners_of(app)) == {
         "<ctrl>+<alt>+d",
+        "<ctrl>+<alt>+f",
         "<ctrl>+<alt>+w",
         "<ctrl>+<alt>+r",
         "<ctrl>+<alt>+v",

@@ -38,6 +38,7 @@ def test_default_hotkeys_are_the_documented_ones() -> None:
         "describe_window": "Ctrl+Alt+W",
         "describe_region": "Ctrl+Alt+R",
         "describe_clipboard": "Ctrl+Alt+V",
+        "describe_focused": "Ctrl+Alt+F",
         "stop_speech": "Ctrl+Alt+S",
         "repeat_last": "Ctrl+Alt+A",
     }

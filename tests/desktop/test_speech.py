@@ -9,8 +9,11 @@ from PySide6.QtTextToSpeech import QTextToSpeech
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from helpers.desktop import RecordingServer
 from lookaloud.core.settings import SpeechSettings
 from lookaloud.core.speech.silent import SilentSpeaker
+from lookaloud.desktop.announce import announce, silence, use_route
+from lookaloud.desktop.screen_reader import ReaderPresence, ScreenReaderRoute
 from lookaloud.desktop.speech import (
     TEST_ENGINE,
     CombinedSpeaker,
@@ -76,3 +79,55 @@ def test_qt_voice_speaks_and_stops_within_200_ms(qtbot: QtBot) -> None:
         assert speaker.wait(1.0)
     finally:
         speaker.close()
+
+
+def _route(presence: ReaderPresence, server: RecordingServer | None) -> ScreenReaderRoute:
+    return ScreenReaderRoute("auto", lambda: presence, lambda: server)
+
+
+def test_orca_43_hears_each_sentence_through_its_speech_server(source: QWidget) -> None:
+    server, fallback = RecordingServer(), SilentSpeaker()
+    route = _route(ReaderPresence(running=True, hears_announcements=False), server)
+    speaker = ScreenReaderSpeaker(source, route, lambda: fallback)
+    speaker.say("A dialog asks to save changes.")
+    speaker.stop()
+    assert server.said == [("A dialog asks to save changes.", False)] and server.stops == 1
+    assert fallback.said == []
+    assert speaker.announced == ["A dialog asks to save changes."]  # braille gets it too
+
+
+def test_without_a_speech_server_the_built_in_voice_speaks(source: QWidget) -> None:
+    fallback = SilentSpeaker()
+    route = _route(ReaderPresence(running=True, hears_announcements=False), None)
+    speaker = ScreenReaderSpeaker(source, route, lambda: fallback)
+    speaker.say("One.")
+    speaker.stop()
+    assert fallback.said == ["One."] and fallback.stop_count == 1
+
+
+def test_with_no_screen_reader_running_the_built_in_voice_speaks(source: QWidget) -> None:
+    fallback = SilentSpeaker()
+    route = _route(ReaderPresence(running=False, hears_announcements=False), RecordingServer())
+    ScreenReaderSpeaker(source, route, lambda: fallback).say("One.")
+    assert fallback.said == ["One."]
+
+
+def test_a_screen_reader_that_speaks_announcements_gets_only_them(source: QWidget) -> None:
+    server, fallback = RecordingServer(), SilentSpeaker()
+    route = _route(ReaderPresence(running=True, hears_announcements=True), server)
+    ScreenReaderSpeaker(source, route, lambda: fallback).say("One.")
+    assert server.said == [] and fallback.said == []
+
+
+def test_statuses_reach_the_speech_server_once_and_spoken_text_not_twice(source: QWidget) -> None:
+    server = RecordingServer()
+    use_route(_route(ReaderPresence(running=True, hears_announcements=False), server))
+    try:
+        announce(source, "Describing the screen.")
+        announce(source, "Already said by the voice.", voiced=True)
+        announce(source, "Something went wrong.", assertive=True)
+        silence()
+    finally:
+        use_route(None)
+    assert server.said == [("Describing the screen.", False), ("Something went wrong.", True)]
+    assert server.stops == 1

@@ -83,3 +83,21 @@ class CountingFactory:
         pipeline = self.make()
         assert isinstance(pipeline, Pipeline)
         return pipeline
+
+
+@dataclass
+class RecordingServer:
+    """A screen reader's speech server that writes down what it is told."""
+
+    said: list[tuple[str, bool]] = field(default_factory=list)
+    stops: int = 0
+    closed: bool = False
+
+    def say(self, text: str, *, interrupt: bool) -> None:
+        self.said.append((text, interrupt))
+
+    def stop(self) -> None:
+        self.stops += 1
+
+    def close(self) -> None:
+        self.closed = True

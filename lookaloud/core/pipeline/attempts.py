@@ -90,6 +90,9 @@ class AttemptLoop:
     made: int = 0  # tries so far, by every writer
     spoke: bool = False
     no_think: bool = False  # a reply was all reasoning: ask more firmly
+    # The end of a reply (what the splitter flushes: an unfinished or last sentence) waits for
+    # the checks of the whole text, so a draft they turn down has not been said in full.
+    held: list[str] = field(default_factory=list)
 
     def run(self, writer: Writer) -> Accepted | WriterError | None:
         simple, transient_retries = False, 0
@@ -125,6 +128,7 @@ class AttemptLoop:
     def _attempt(self, writer: Writer, number: int, simple: bool) -> Accepted | None:
         """One writer call; the accepted text, or None when it was rejected."""
         attempt_cancel = self.cancel.child()
+        self.held = []
         try:
             sentences = list(self._checked_sentences(writer, number, simple, attempt_cancel))
         except _RejectedError as rejected:
@@ -155,13 +159,16 @@ class AttemptLoop:
                 yield self._released(sentence)
             self._check_runaway(text)
         for sentence in splitter.flush():
-            yield self._released(sentence)
+            yield self._released(sentence, hold=True)
 
-    def _released(self, sentence: str) -> str:
+    def _released(self, sentence: str, *, hold: bool = False) -> str:
         violation = self.policy.check_sentence(sentence)
         if violation is not None:
             raise _RejectedError(violation)
-        self.say(sentence, self.made)
+        if hold:
+            self.held.append(sentence)
+        else:
+            self.say(sentence, self.made)
         return sentence
 
     def _check_runaway(self, text: str) -> None:
@@ -175,9 +182,12 @@ class AttemptLoop:
         self.emit(PhaseEvent(Phase.CHECKING))
         text = join_sentences(sentences, self.policy.lang)
         judgement = self.policy.judge(text)
+        held, self.held = self.held, []
         if judgement.violation is not None:
             self._reject(judgement.violation)
             return None
+        for sentence in held:
+            self.say(sentence, self.made)
         return Accepted(text, self.made, judgement.quality)
 
     def _reject(self, violation: Violation) -> None:

@@ -188,7 +188,8 @@ class Pipeline:
         """The slot's model, loading it on first use; a missing model becomes a notice."""
         if slot is None:
             return None
-        run.emit(PhaseEvent(Phase.LOADING_MODELS))
+        if not slot.settled:  # "Loading the models" only while something is being loaded
+            run.emit(PhaseEvent(Phase.LOADING_MODELS))
         began = self._clock()
         try:
             return slot.get()

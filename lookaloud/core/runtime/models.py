@@ -30,6 +30,11 @@ class ModelSlot(Generic[T]):
         # Images described in parallel (remote backends) must not build a model twice.
         self._lock = threading.Lock()
 
+    @property
+    def settled(self) -> bool:
+        """Whether ``get`` returns (or raises) at once: the model is built, or failed to be."""
+        return self._value is not None or self._error is not None
+
     def get(self) -> T:
         with self._lock:
             if self._error is not None:

@@ -101,6 +101,21 @@ def test_low_quality_text_is_rejected_by_the_score() -> None:
     assert [r.rule for r in rec.retries] == ["quality"] and outcome.attempts == 2
 
 
+def test_the_end_of_a_draft_waits_for_the_checks_of_the_whole_text() -> None:
+    # Off topic: every sentence passes its own rules, the whole fails the score. The sentences
+    # finished while streaming were said; the last one (flushed at the end) never reached
+    # the user, and neither did an unfinished one.
+    off_topic = (
+        "A sunny beach stretches along the coast at the top of the view. Waves roll onto white "
+        "sand near the centre. A red boat floats on the right and"
+    )
+    rec = Recorder()
+    outcome = write(ScriptedWriter([off_topic, GOOD_EN]), rec)
+    assert [r.rule for r in rec.retries] == ["quality"] and outcome.attempts == 2
+    assert not any("boat" in sentence for sentence in rec.sentences)
+    assert rec.sentences[-1] == GOOD_EN.split(". ")[-1]  # an accepted text is said to its end
+
+
 def test_transient_errors_back_off_honouring_retry_after() -> None:
     rec = Recorder()
     writer = ScriptedWriter(

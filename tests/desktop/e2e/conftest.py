@@ -74,10 +74,11 @@ def start_app(
     tiny_qwen_dir: Path,
     lang: str = "en",
     ready: str = READY_STATUS,
+    output: str = "both",
 ) -> RunningApp:
     """Lookaloud in the session, with a window of another program beside it, once it is ready."""
     other_window = start_other_app(x_session)
-    env = app_env(x_session, home, tiny_blip_dir, tiny_qwen_dir, lang)
+    env = app_env(x_session, home, tiny_blip_dir, tiny_qwen_dir, lang, output)
     log = (home / "app-output.txt").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "lookaloud"], env=env, stdout=log, stderr=subprocess.STDOUT

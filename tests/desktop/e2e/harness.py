@@ -161,7 +161,7 @@ class RunningApp:
         assert self.session.focused_window() == self.other_window
 
 
-def _settings(caption_model: Path, writer_model: Path, lang: str) -> str:
+def _settings(caption_model: Path, writer_model: Path, lang: str, output: str) -> str:
     return f"""version = 2
 [general]
 lang = "{lang}"
@@ -173,18 +173,23 @@ ocr = true
 max_attempts = 1
 [speech]
 backend = "pyttsx3"
-output = "both"
+output = "{output}"
 [logging]
 request_log = true
 """
 
 
 def app_env(
-    session: XSession, home: Path, tiny_blip: Path, tiny_qwen: Path, lang: str = "en"
+    session: XSession,
+    home: Path,
+    tiny_blip: Path,
+    tiny_qwen: Path,
+    lang: str = "en",
+    output: str = "both",
 ) -> dict[str, str]:
     config = home / "config" / "lookaloud"
     config.mkdir(parents=True)
-    (config / "settings.toml").write_text(_settings(tiny_blip, tiny_qwen, lang))
+    (config / "settings.toml").write_text(_settings(tiny_blip, tiny_qwen, lang, output))
     bin_dir = home / "bin"
     bin_dir.mkdir()
     aplay = bin_dir / "aplay"

@@ -1,0 +1,217 @@
+"""Lookaloud as an Orca user hears it: Debian's Orca 43, a window manager, speech-dispatcher.
+
+The tests assert what Orca *says* (orca.py writes every utterance to a file), with the app's
+speech going to "my screen reader", which Orca 43 does not hear as announcements: the app must
+find that out and speak through speech-dispatcher itself.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import start_app
+from harness import RunningApp, XSession, wait_until
+from orca import ORCA_PACKAGES, Orca, is_running, missing_orca_tools, start_orca
+from other_app import TEXT_LINES
+
+from lookaloud.core.settings import HotkeySettings, setting_specs
+from lookaloud.desktop.commands import MENU_TITLES, Command, in_menu
+from lookaloud.desktop.settings_dialog import LABELS
+
+pytestmark = pytest.mark.skipif(
+    bool(missing_orca_tools()), reason=f"needs {ORCA_PACKAGES} (sudo apt install {ORCA_PACKAGES})"
+)
+
+# What Orca says for each control of the main window as Tab reaches it: name, role, what it
+# does (the accessible description) and its keys.
+MAIN_WINDOW_CONTROLS = (
+    ("Describe screen push button", "(Ctrl+Alt+D)"),
+    ("Describe active window push button", "(Ctrl+Alt+W)"),
+    ("Describe region... push button", "(Ctrl+Alt+R)"),
+    ("Describe clipboard image push button", "(Ctrl+Alt+V)"),
+    ("Open image file... push button", "(Ctrl+O)"),
+    ("Browse folder... push button", "(Ctrl+Shift+O)"),
+    ("Description: read only text", ""),
+    ("Question about the last image", ""),
+    ("Ask push button", ""),
+    ("Stop speech push button", "(Ctrl+Alt+S)"),
+    ("Repeat push button", "(Ctrl+Alt+A)"),
+    ("Copy description push button", "(Ctrl+Shift+C)"),
+    ("History", ""),
+)
+
+
+@pytest.fixture(scope="module")
+def orca(x_session: XSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orca]:
+    started = start_orca(x_session, tmp_path_factory.mktemp("orca"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def heard(
+    x_session: XSession,
+    orca: Orca,
+    tiny_blip_dir: Path,
+    tiny_qwen_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RunningApp:
+    home = tmp_path_factory.mktemp("orca-home")
+    return start_app(x_session, home, tiny_blip_dir, tiny_qwen_dir, output="screen_reader")
+
+
+def go_to_other_app(app: RunningApp) -> None:
+    """Activates the other program's window through the window manager, as a user would."""
+    app.session.xdotool("windowactivate", "--sync", str(app.other_window))
+    wait_until(lambda: app.session.focused_window() == app.other_window, 10, "the other app")
+
+
+def go_to_main_window(app: RunningApp, orca: Orca) -> str:
+    """From the other program to Lookaloud with Alt+Tab, as a user goes (the window manager
+    may refuse a program's own request to activate a window)."""
+    go_to_other_app(app)
+    orca.speech.wait_quiet(0.5)
+    orca.speech.mark()
+    app.session.xdotool("key", "alt+Tab")
+    return orca.speech.wait_for(lambda said: "Lookaloud frame" in said, 20, "the window's name")
+
+
+def is_description_of_other_app(text: str) -> bool:
+    return any(line.lower() in text.lower() for line in TEXT_LINES)
+
+
+def test_the_description_is_spoken_by_orca_after_a_hotkey_from_another_window(
+    heard: RunningApp, orca: Orca
+) -> None:
+    go_to_other_app(heard)
+    orca.speech.wait_quiet(0.5)
+    orca.speech.mark()
+    heard.session.xdotool("key", "ctrl+alt+d")
+    orca.speech.wait_for(lambda said: "Describing the screen." in said, 20, "the status")
+    said = orca.speech.wait_for(is_description_of_other_app, 90, "the description")
+    said = orca.speech.wait_quiet(1.5)
+    print(f"Orca said: {said}")
+    # The focus stayed in the other program, and Orca never heard it move.
+    assert heard.session.focused_window() == heard.other_window
+    assert "Lookaloud frame" not in said and "push button" not in said
+    assert said.count("Loading the models.") <= 1  # each status once
+    assert "Done" in said
+
+
+def test_stop_speech_hotkey_silences_orca_s_voice_within_200_ms(
+    heard: RunningApp, orca: Orca
+) -> None:
+    go_to_other_app(heard)
+    orca.speech.wait_quiet(0.5)
+    orca.speech.mark()
+    heard.session.xdotool("key", "ctrl+alt+d")
+    orca.speech.wait_for(is_description_of_other_app, 90, "the description")
+    speaking = orca.speech.speaking_pid()
+    assert speaking is not None, "the description should still be being spoken"
+    heard.session.xdotool("key", "ctrl+alt+s")
+    sent = time.monotonic()
+    wait_until(lambda: not is_running(speaking), 5, "speech to stop", 0.005)
+    elapsed = time.monotonic() - sent
+    print(f"Orca's voice stopped {elapsed * 1000:.0f} ms after Ctrl+Alt+S was sent")
+    assert elapsed < 0.2
+    assert not orca.speech.finished(speaking)  # cut off, not said to its end
+    assert heard.session.focused_window() == heard.other_window
+
+
+def test_orca_speaks_every_control_of_the_main_window(heard: RunningApp, orca: Orca) -> None:
+    first = go_to_main_window(heard, orca)
+    heard_controls = [orca.speech.wait_quiet(0.7)]
+    for _ in MAIN_WINDOW_CONTROLS[1:]:
+        orca.speech.mark()
+        heard.session.xdotool("key", "Tab")
+        heard_controls.append(orca.speech.wait_quiet(0.7))
+    print("Orca said, Tab by Tab:", first, *heard_controls, sep="\n  ")
+    for (name, keys), said in zip(MAIN_WINDOW_CONTROLS, heard_controls, strict=True):
+        assert name in said, (name, said)
+        assert keys in said, (keys, said)
+    go_to_other_app(heard)
+
+
+def spoken_name(command: Command) -> str:
+    """A command's name as Orca says it: no mnemonic mark, three dots for the ellipsis."""
+    return command.text.replace("&", "").replace("…", "...")
+
+
+def command_keys(command: Command) -> str:
+    return getattr(HotkeySettings(), command.name) if command.hotkey else command.keys
+
+
+def test_f10_opens_the_menus_and_orca_speaks_every_item_with_its_keys(
+    heard: RunningApp, orca: Orca
+) -> None:
+    go_to_main_window(heard, orca)
+    orca.speech.wait_quiet(0.7)
+    said_by_menu: dict[str, str] = {}
+    for number, title in enumerate(MENU_TITLES):
+        orca.speech.mark()
+        heard.session.xdotool("key", "F10" if number == 0 else "Right")
+        items = in_menu(title)
+        for _ in items[1:]:
+            orca.speech.wait_quiet(0.5)
+            heard.session.xdotool("key", "Down")
+        said_by_menu[title] = orca.speech.wait_quiet(0.7)
+    heard.session.xdotool("key", "Escape")
+    heard.session.xdotool("key", "Escape")
+    print("Orca said, menu by menu:", *said_by_menu.values(), sep="\n  ")
+    for title, said in said_by_menu.items():
+        assert title.replace("&", "") in said, (title, said)
+        for command in in_menu(title):
+            name, keys = spoken_name(command), command_keys(command)
+            assert name in said, (name, said)
+            assert keys in said.split(name, 1)[1][: len(keys) + 4], (name, keys, said)
+    go_to_other_app(heard)
+
+
+def test_the_settings_dialog_speaks_its_title_and_every_field_in_words(
+    heard: RunningApp, orca: Orca
+) -> None:
+    go_to_main_window(heard, orca)
+    orca.speech.wait_quiet(0.7)
+    orca.speech.mark()
+    heard.session.xdotool("key", "ctrl+comma")
+    opened = orca.speech.wait_for(lambda said: "dialog" in said, 20, "the dialog's title")
+    opened = orca.speech.wait_quiet(0.7)
+    assert "Lookaloud settings" in opened
+    sections: dict[str, list[str]] = {}
+    for spec in setting_specs():
+        sections.setdefault(spec.section, []).append(LABELS[f"{spec.section}.{spec.key}"])
+    heard_pages: list[str] = []
+    for number, labels in enumerate(sections.values()):
+        orca.speech.mark()
+        if number:
+            heard.session.xdotool("key", "ctrl+Tab")
+        for _ in range(len(labels) + 3):  # the page's fields, and the buttons after them
+            orca.speech.wait_quiet(0.4)
+            heard.session.xdotool("key", "Tab")
+        said = orca.speech.wait_quiet(0.5)
+        heard_pages.append(said)
+        missing = [label for label in labels if label.replace("&", "") not in said]
+        assert missing == [], (missing, said)
+    heard.session.xdotool("key", "Escape")
+    print("Orca said on opening the settings:", opened)
+    print("Orca said, page by page:", *heard_pages, sep="\n  ")
+    go_to_other_app(heard)
+
+
+def test_describe_focused_item_captures_exactly_the_item_orca_is_on(
+    heard: RunningApp, orca: Orca
+) -> None:
+    go_to_other_app(heard)  # the Notes window, with its text field focused
+    orca.speech.wait_quiet(0.5)
+    orca.speech.mark()
+    heard.session.xdotool("key", "ctrl+alt+f")
+    said = orca.speech.wait_for(lambda s: "Describing the focused item" in s, 20, "the status")
+    width, height = (int(n) for n in re.findall(r"focused item, (\d+) by (\d+) pixels", said)[0])
+    # The "Note" field of the other window: nearly its width (620), one line high.
+    assert 500 <= width <= 620 and 15 <= height <= 80, said
+    orca.speech.wait_quiet(1.0)
+    assert heard.session.focused_window() == heard.other_window
