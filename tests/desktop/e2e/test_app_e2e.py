@@ -61,7 +61,7 @@ def test_every_interactive_control_has_a_role_and_a_name(lookaloud: RunningApp) 
 def test_every_menu_command_has_a_keyboard_path(lookaloud: RunningApp) -> None:
     items = [n for n in lookaloud.tree() if n["role"] == "menu item"]
     commands = [n for n in items if "Press" in n["actions"]]
-    assert len(commands) == 13
+    assert len(commands) == 14
     without_keys = [n["name"] for n in items if not any(n["bindings"])]
     assert without_keys == []
 
