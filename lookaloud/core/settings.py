@@ -150,9 +150,9 @@ class SpeechSettings:
     )
     screen_reader_speech: str = _setting(
         "auto",
-        "How the screen reader gets Lookaloud's words: auto finds out; announcements trusts it "
-        "to speak accessibility announcements (Orca 46 and newer, NVDA, VoiceOver); "
-        "speech_server also speaks them through its speech server (Orca 45 and older).",
+        "How the screen reader gets Lookaloud's words: found out on its own, as announcements "
+        "it speaks itself (Orca 46 and newer, NVDA, VoiceOver), or also through its speech "
+        "server (Orca 45 and older).",
         choices=("auto", "announcements", "speech_server"),
     )
     rate: int = _setting(180, "Speaking rate in words per minute.", minimum=80, maximum=450)

@@ -22,9 +22,10 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 
 from lookaloud.core.i18n import tr
+from lookaloud.desktop.fields import SpokenLineEdit
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # Typing in the search box filters once the typing pauses this long.
@@ -163,7 +164,7 @@ class PictureList(QListView):
             super().keyPressEvent(event)
 
 
-class SearchBox(QLineEdit):
+class SearchBox(SpokenLineEdit):
     """Down or Enter goes to the list of pictures."""
 
     to_list = Signal()

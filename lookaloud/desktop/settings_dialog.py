@@ -49,6 +49,7 @@ from lookaloud.core.settings import (
     with_overrides,
 )
 from lookaloud.desktop.announce import announce
+from lookaloud.desktop.fields import SpokenLineEdit
 from lookaloud.desktop.hotkeys import duplicate_keys
 
 SECTION_TITLES = {
@@ -117,6 +118,13 @@ CHOICE_WORDS = {
     "screen_reader": N_("My screen reader", "where speech goes"),
     "both": N_("Both", "where speech goes"),
     "none": N_("No speech", "where speech goes"),
+    "auto": N_("Find out on its own (auto)", "how the screen reader gets the words"),
+    "announcements": N_(
+        "Announcements it speaks itself (announcements)", "how the screen reader gets the words"
+    ),
+    "speech_server": N_(
+        "Also through its speech server (speech_server)", "how the screen reader gets the words"
+    ),
     "local": N_("This computer (local)", "who writes"),
     "remote": N_("A remote server, sent the text found (remote)", "who writes"),
     "remote-vlm": N_("A remote vision model, sent the image (remote-vlm)", "who writes"),
@@ -451,7 +459,7 @@ def _make_editor(spec: SettingSpec, value: Value) -> QWidget:
         return _float_box(spec, value)
     if spec.section == "hotkeys":
         return HotkeyEdit(str(value))
-    return QLineEdit(str(value))
+    return SpokenLineEdit(str(value))
 
 
 def _combo(spec: SettingSpec, value: str) -> QComboBox:

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -104,17 +106,44 @@ class MainWindow(QMainWindow):
         for title in MENU_TITLES:
             menu = self.menuBar().addMenu(tr(title))
             menu.setAccessibleName(tr(title).replace("&", ""))
+            menu.aboutToHide.connect(self._after_a_menu_closes)
             for command in in_menu(title):
                 menu.addAction(self.actions_by_name[command.name])
 
     def _menu_bar_key(self) -> None:
         """F10 opens the first menu, as in GTK and Windows programs."""
+        self._focus_before_menus: QWidget | None = None
         shortcut = QShortcut(QKeySequence(Qt.Key.Key_F10), self)
         shortcut.activated.connect(self.open_menu_bar)
 
     def open_menu_bar(self) -> None:
         bar = self.menuBar()
-        bar.setActiveAction(bar.actions()[0])  # opens it; Escape gives the focus back
+        first = bar.actions()[0]
+        self._focus_before_menus = QApplication.focusWidget()
+        bar.setActiveAction(first)  # opens it
+        menu = first.menu()
+        if isinstance(menu, QMenu) and menu.actions():
+            QTimer.singleShot(0, lambda: self._enter_menu(menu))
+
+    def _enter_menu(self, menu: QMenu) -> None:
+        # Opened by setActiveAction, Qt selects no item: a screen reader would say nothing
+        # until the first Down. Selected once the menu is shown, Orca says "File, Open image
+        # file". The menu bar then holds the focus while its menus are open, as after Alt+F:
+        # else Qt hands the focus back to the window's button between two menus on Right, and
+        # Orca says that button's name instead of the next menu's item.
+        menu.setActiveAction(menu.actions()[0])
+        self.menuBar().setFocus(Qt.FocusReason.MenuBarFocusReason)
+
+    def _after_a_menu_closes(self) -> None:
+        # aboutToHide comes before the next menu opens: look once the event loop has settled.
+        QTimer.singleShot(0, self._give_the_focus_back)
+
+    def _give_the_focus_back(self) -> None:
+        before, self._focus_before_menus = self._focus_before_menus, None
+        if QApplication.activePopupWidget() is not None:
+            self._focus_before_menus = before  # still in the menus
+        elif before is not None and self.menuBar().hasFocus():
+            before.setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _description_view(self) -> QPlainTextEdit:
         view = QPlainTextEdit()

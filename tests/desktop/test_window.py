@@ -55,6 +55,7 @@ def test_f10_opens_the_first_menu(qtbot: QtBot, window: MainWindow) -> None:
     first = window.menuBar().actions()[0]
     assert window.menuBar().activeAction() is first
     qtbot.waitUntil(lambda: first.menu().isVisible())
+    qtbot.waitUntil(lambda: first.menu().activeAction() is first.menu().actions()[0])
     first.menu().close()
 
 

@@ -154,16 +154,16 @@ def test_f10_opens_the_menus_and_orca_speaks_every_item_with_its_keys(
     for number, title in enumerate(MENU_TITLES):
         orca.speech.mark()
         heard.session.xdotool("key", "F10" if number == 0 else "Right")
-        items = in_menu(title)
-        for _ in items[1:]:
+        for _ in in_menu(title)[1:]:  # F10 and Right select a menu's first item
             orca.speech.wait_quiet(0.5)
             heard.session.xdotool("key", "Down")
         said_by_menu[title] = orca.speech.wait_quiet(0.7)
     heard.session.xdotool("key", "Escape")
     heard.session.xdotool("key", "Escape")
     print("Orca said, menu by menu:", *said_by_menu.values(), sep="\n  ")
+    # Orca 43 names no Qt popup menu as the keys reach it (after Alt+F neither): the items and
+    # their keys are what it says.
     for title, said in said_by_menu.items():
-        assert title.replace("&", "") in said, (title, said)
         for command in in_menu(title):
             name, keys = spoken_name(command), command_keys(command)
             assert name in said, (name, said)
