@@ -192,7 +192,7 @@ class BrowsePanel(QWidget):
         self._pause.setSingleShot(True)
         self._pause.setInterval(SEARCH_PAUSE_MS)
         self._build()
-        self._pause.timeout.connect(lambda: self.query_changed.emit(self.search.text()))
+        self._pause.timeout.connect(lambda: self.query_changed.emit(self.search.value()))
         self.search.textEdited.connect(lambda _text: self._pause.start())
         self.search.to_list.connect(self.focus_list)
         self.setVisible(False)

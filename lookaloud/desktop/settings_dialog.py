@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QSizePolicy,
     QSpinBox,
@@ -178,7 +177,7 @@ def _key_name(key: int) -> str:
     return ""
 
 
-class HotkeyEdit(QLineEdit):
+class HotkeyEdit(SpokenLineEdit):
     """A hotkey field: pressing keys records them ("Ctrl+Alt+D") and says them back; Backspace
     or Delete clears it. Tab, Escape and Enter keep their meaning, so the dialog still works.
 
@@ -189,19 +188,16 @@ class HotkeyEdit(QLineEdit):
     editing = Signal(bool)
 
     def __init__(self, keys: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)  # keys, not text
         self.setPlaceholderText(tr("Press the new keys; Backspace clears", "placeholder"))
         self.set_keys(keys)
 
     def keys(self) -> str:
-        return self.text().strip()
+        return self.value().strip()
 
     def set_keys(self, keys: str) -> None:
-        # The space after the keys is for Orca 43 with Qt 6.12, which drops the last character
-        # of a one-line field (Qt reports empty text-attribute runs; Orca ends the line at the
-        # last run's end): it drops the space and reads "Ctrl+Alt+D", not "Ctrl+Alt+".
-        self.setText(f"{keys} " if keys else "")
+        self.setText(keys)
 
     def event(self, event: QEvent) -> bool:
         # Keys that are shortcuts elsewhere (Ctrl+Alt+D, Alt+S for Save) are recorded here.
@@ -225,9 +221,9 @@ class HotkeyEdit(QLineEdit):
             announce(self, _not_a_hotkey(event), assertive=True)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
-        # Not selected on Tab: Orca would add "selected", and Backspace clears it anyway.
-        super().focusInEvent(QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.OtherFocusReason))
-        self.end(False)
+        # Not selected on Tab (SpokenLineEdit): Orca would add "selected", and Backspace clears
+        # it anyway. The caret is not moved either: a caret event on the way in silences Orca.
+        super().focusInEvent(event)
         self.editing.emit(True)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
@@ -498,8 +494,8 @@ def _value_of(editor: QWidget) -> Value:
         return editor.value()
     if isinstance(editor, QDoubleSpinBox):
         return round(editor.value(), 2)
-    assert isinstance(editor, QLineEdit)
-    return editor.text().strip()
+    assert isinstance(editor, SpokenLineEdit)
+    return editor.value().strip()
 
 
 def _label(spec: SettingSpec) -> str:

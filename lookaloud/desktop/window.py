@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,6 +33,7 @@ from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.sentences import split_sentences
 from lookaloud.desktop.browse_view import BrowsePanel
 from lookaloud.desktop.commands import COMMANDS, MENU_TITLES, Command, button_rows, in_menu
+from lookaloud.desktop.description_view import DescriptionView
 from lookaloud.desktop.fields import SpokenLineEdit
 
 
@@ -145,21 +145,16 @@ class MainWindow(QMainWindow):
         elif before is not None and self.menuBar().hasFocus():
             before.setFocus(Qt.FocusReason.PopupFocusReason)
 
-    def _description_view(self) -> QPlainTextEdit:
-        view = QPlainTextEdit()
-        view.setReadOnly(True)
-        # Read-only text is still walked with the arrow keys, line by line, by screen readers.
-        view.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByKeyboard
-            | Qt.TextInteractionFlag.TextSelectableByMouse
+    def _description_view(self) -> DescriptionView:
+        view = DescriptionView(
+            tr("Press a Describe button or a hotkey; the description appears here.", "placeholder")
         )
         view.setAccessibleName(tr("Description", "the text view's name"))
         view.setAccessibleDescription(
-            tr("The latest description; read it with the arrow keys.", "accessible description")
-        )
-        view.setTabChangesFocus(True)
-        view.setPlaceholderText(
-            tr("Press a Describe button or a hotkey; the description appears here.", "placeholder")
+            tr(
+                "The latest description, a sentence a line: read it with the arrow keys.",
+                "accessible description",
+            )
         )
         return view
 
@@ -218,20 +213,19 @@ class MainWindow(QMainWindow):
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _ask(self) -> None:
-        self.question_asked.emit(self.question.text())
+        self.question_asked.emit(self.question.value())
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
     def clear_description(self, heading: str = "") -> None:
-        self.description.setPlainText(heading)
+        self.description.show_sentences([heading] if heading else [])
 
     def add_sentence(self, sentence: str) -> None:
-        self.description.appendPlainText(sentence)
+        self.description.add_sentence(sentence)
 
     def show_description(self, text: str) -> None:
-        """One sentence per line, so reading line by line reads sentence by sentence."""
-        self.description.setPlainText("\n".join(split_sentences(text)) or text)
+        self.description.show_sentences(split_sentences(text) or ([text] if text else []))
 
     def add_history(self, label: str, text: str, limit: int) -> None:
         item = QListWidgetItem(label)

@@ -104,12 +104,47 @@ def test_tab_walks_every_control_in_reading_order(qtbot: QtBot, window: MainWind
     assert QApplication.focusWidget() is window.buttons["describe_screen"]  # no trap: it cycles
 
 
-def test_description_is_read_only_and_walkable_line_by_line(window: MainWindow) -> None:
+def test_the_description_is_a_sentence_a_row_read_whole_with_the_arrow_keys(
+    qtbot: QtBot, window: MainWindow
+) -> None:
     view = window.description
     window.show_description(DESCRIPTION)
-    assert view.isReadOnly()
-    assert view.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByKeyboard
-    assert view.toPlainText().splitlines() == SENTENCES
+    assert view.sentences() == SENTENCES
+    assert view.currentRow() == 0
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    interface = QAccessible.queryAccessibleInterface(view)
+    assert interface is not None
+    focused = interface.focusChild()
+    assert focused is not None and focused.text(QAccessible.Text.Name) == SENTENCES[1]
+
+
+def test_a_long_sentence_wraps_on_screen_and_stays_one_row(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    long = " ".join(["A very long sentence that goes on and on across the window"] * 6) + "."
+    window.show_description(long)
+    view = window.description
+    qtbot.waitUntil(lambda: view.visualItemRect(view.item(0)).height() > 0)
+    row = view.visualItemRect(view.item(0))
+    assert view.count() == 1
+    assert row.height() > 2 * view.fontMetrics().height()  # wrapped over several lines
+    assert row.width() <= view.viewport().width()  # and nothing to scroll sideways for
+
+
+def test_ctrl_c_in_the_description_copies_the_sentence(qtbot: QtBot, window: MainWindow) -> None:
+    window.show_description(DESCRIPTION)
+    view = window.description
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == SENTENCES[1]
+
+
+def test_an_empty_description_shows_what_to_do(window: MainWindow) -> None:
+    window.clear_description()
+    assert window.description.count() == 0
+    assert "Describe" in window.description.placeholder
 
 
 def test_history_enter_rereads_and_ctrl_c_copies(qtbot: QtBot, window: MainWindow) -> None:

@@ -35,7 +35,7 @@ EXPECTED_CONTROLS = {
     ("push button", "Stop speech"),
     ("push button", "Repeat"),
     ("push button", "Ask"),
-    ("text", "Description"),
+    ("list", "Description"),
     ("list", "History"),
 }
 

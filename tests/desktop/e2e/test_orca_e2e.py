@@ -35,7 +35,7 @@ MAIN_WINDOW_CONTROLS = (
     ("Describe clipboard image push button", "(Ctrl+Alt+V)"),
     ("Open image file... push button", "(Ctrl+O)"),
     ("Browse folder... push button", "(Ctrl+Shift+O)"),
-    ("Description: read only text", ""),
+    ("Description: List with", ""),
     ("Question about the last image", ""),
     ("Ask push button", ""),
     ("Stop speech push button", "(Ctrl+Alt+S)"),
@@ -84,16 +84,21 @@ def is_description_of_other_app(text: str) -> bool:
     return any(line.lower() in text.lower() for line in TEXT_LINES)
 
 
+def describe_from_the_other_app(app: RunningApp, orca: Orca) -> str:
+    """Ctrl+Alt+D pressed in the other program; what Orca said until it fell quiet."""
+    go_to_other_app(app)
+    orca.speech.wait_quiet(0.5)
+    orca.speech.mark()
+    app.session.xdotool("key", "ctrl+alt+d")
+    orca.speech.wait_for(lambda said: "Describing the screen." in said, 20, "the status")
+    orca.speech.wait_for(is_description_of_other_app, 90, "the description")
+    return orca.speech.wait_quiet(1.5)
+
+
 def test_the_description_is_spoken_by_orca_after_a_hotkey_from_another_window(
     heard: RunningApp, orca: Orca
 ) -> None:
-    go_to_other_app(heard)
-    orca.speech.wait_quiet(0.5)
-    orca.speech.mark()
-    heard.session.xdotool("key", "ctrl+alt+d")
-    orca.speech.wait_for(lambda said: "Describing the screen." in said, 20, "the status")
-    said = orca.speech.wait_for(is_description_of_other_app, 90, "the description")
-    said = orca.speech.wait_quiet(1.5)
+    said = describe_from_the_other_app(heard, orca)
     print(f"Orca said: {said}")
     # The focus stayed in the other program, and Orca never heard it move.
     assert heard.session.focused_window() == heard.other_window
@@ -134,6 +139,47 @@ def test_orca_speaks_every_control_of_the_main_window(heard: RunningApp, orca: O
         assert name in said, (name, said)
         assert keys in said, (keys, said)
     go_to_other_app(heard)
+
+
+def test_down_in_the_description_reads_a_whole_sentence_though_it_wraps(
+    heard: RunningApp, orca: Orca
+) -> None:
+    if not description_rows(heard):
+        describe_from_the_other_app(heard, orca)
+    go_to_main_window(heard, orca)
+    window = heard.session.xdotool("getactivewindow").strip()
+    heard.session.xdotool("windowsize", "--sync", window, "320", "600")  # every sentence wraps
+    try:
+        sentences = description_rows(heard)
+        assert len(sentences) >= 2, sentences
+        orca.speech.wait_quiet(0.7)
+        heard.session.xdotool("key", "alt+n")  # the label's key: to the description
+        said = [orca.speech.wait_quiet(0.7)]
+        for _ in sentences[1:]:
+            orca.speech.mark()
+            heard.session.xdotool("key", "Down")
+            said.append(orca.speech.wait_quiet(0.7))
+        print("Orca said, Down by Down:", *said, sep="\n  ")
+        for sentence, utterance in zip(sentences, said, strict=True):
+            assert sentence.replace("…", "...") in utterance, (sentence, utterance)
+    finally:
+        heard.session.xdotool("windowsize", "--sync", window, "900", "640")
+        go_to_other_app(heard)
+
+
+def description_rows(app: RunningApp) -> list[str]:
+    """The description view's rows, read through AT-SPI."""
+    nodes = app.tree()
+    start = next(
+        n for n, node in enumerate(nodes) if (node["role"], node["name"]) == ("list", "Description")
+    )
+    depth = int(str(nodes[start]["depth"]))
+    rows: list[str] = []
+    for node in nodes[start + 1 :]:
+        if int(str(node["depth"])) <= depth:
+            break
+        rows.append(str(node["name"]))
+    return rows
 
 
 def spoken_name(command: Command) -> str:
@@ -196,6 +242,8 @@ def test_the_settings_dialog_speaks_its_title_and_every_field_in_words(
         heard_pages.append(said)
         missing = [label for label in labels if label.replace("&", "") not in said]
         assert missing == [], (missing, said)
+        if "Server address" in said:  # a text field's value is read to its last character
+            assert "LOOKALOUD_API_KEY." in said, said
     heard.session.xdotool("key", "Escape")
     print("Orca said on opening the settings:", opened)
     print("Orca said, page by page:", *heard_pages, sep="\n  ")
