@@ -1,0 +1,115 @@
+"""The llama.cpp writer on a real GGUF file: the tiny random Qwen3 converted by
+``gguf_convert``, loaded by llama-cpp-python, streamed, cancelled, and its prompt kept."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.errors import Cancelled, ModelLoadFailed
+from lookaloud.core.runtime.gguf_convert import WEIGHT_TYPES, convert
+from lookaloud.core.writers.base import ChatMessage, GenerationParams
+from lookaloud.core.writers.llamacpp import PREFILL_STEP, LlamaCppWriter, physical_cores
+
+pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+pytest.importorskip("gguf", reason="the gguf library is not installed")
+
+CHAT = (
+    ChatMessage("system", "You describe pictures for a blind reader."),
+    ChatMessage("user", "Facts: a window titled Notes with the text Invoice total due."),
+)
+GREEDY = GenerationParams(max_new_tokens=12, temperature=0.0, seed=1)
+
+
+@pytest.fixture(scope="module")
+def gguf_files(tiny_qwen_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("gguf")
+    return {
+        kind: convert(tiny_qwen_dir, folder / f"tiny-{kind}.gguf", kind) for kind in WEIGHT_TYPES
+    }
+
+
+@pytest.fixture(scope="module")
+def writer(gguf_files: dict[str, Path]) -> LlamaCppWriter:
+    return LlamaCppWriter(gguf_files["q8_0"], threads=2)
+
+
+def test_every_weight_type_loads_and_writes(gguf_files: dict[str, Path]) -> None:
+    for kind, path in gguf_files.items():
+        pieces = list(LlamaCppWriter(path, threads=2).stream(CHAT, GREEDY, CancelToken()))
+        assert "".join(pieces), kind
+
+
+def test_the_prompt_is_the_model_s_own_template_with_thinking_off(writer: LlamaCppWriter) -> None:
+    prompt = writer.build_prompt(CHAT)
+    assert prompt.startswith("<|im_start|>system\nYou describe pictures")
+    assert prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+
+
+def test_greedy_writing_is_repeatable(writer: LlamaCppWriter) -> None:
+    first = "".join(writer.stream(CHAT, GREEDY, CancelToken()))
+    again = "".join(writer.stream(CHAT, GREEDY, CancelToken()))
+    assert first == again
+
+
+def test_the_system_prompt_is_kept_between_images(writer: LlamaCppWriter) -> None:
+    list(writer.stream(CHAT, GREEDY, CancelToken()))
+    llama = writer.load()
+    other = (CHAT[0], ChatMessage("user", "Facts: a dialog with two buttons, Save and Cancel."))
+    tokens = llama.tokenize(writer.build_prompt(other).encode(), False, True)
+    system = llama.tokenize(writer.build_prompt(CHAT[:1]).encode(), False, True)
+    held = list(llama.input_ids[: llama.n_tokens])
+    shared = next((n for n, (a, b) in enumerate(zip(held, tokens, strict=False)) if a != b), 0)
+    assert shared >= len(system) - 3  # the system turn is already in the model's memory
+
+
+def test_a_cancel_before_the_start_writes_nothing(writer: LlamaCppWriter) -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        list(writer.stream(CHAT, GREEDY, cancel))
+
+
+def test_a_cancel_while_writing_stops_at_the_next_piece(writer: LlamaCppWriter) -> None:
+    cancel = CancelToken()
+    long = GenerationParams(max_new_tokens=400, temperature=0.7, seed=3)
+    received = 0
+    with pytest.raises(Cancelled):
+        for _ in writer.stream(CHAT, long, cancel):
+            received += 1
+            if received == 3:
+                cancel.cancel()
+    assert received == 3
+
+
+class CountingToken(CancelToken):
+    """Counts how often the writer looks at it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looks = 0
+
+    def raise_if_cancelled(self) -> None:
+        self.looks += 1
+        super().raise_if_cancelled()
+
+
+def test_a_long_prompt_is_read_in_steps_that_look_at_the_cancel(writer: LlamaCppWriter) -> None:
+    facts = " ".join(f"Line {n}: the window shows item number {n}." for n in range(60))
+    chat = (CHAT[0], ChatMessage("user", facts))
+    tokens = writer.load().tokenize(writer.build_prompt(chat).encode(), False, True)
+    token = CountingToken()
+    list(writer.stream(chat, GenerationParams(max_new_tokens=1, temperature=0.0), token))
+    assert token.looks >= (len(tokens) - 40) // PREFILL_STEP  # all but the kept system turn
+
+
+def test_a_missing_file_is_a_sentence(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadFailed, match="is missing"):
+        LlamaCppWriter(tmp_path / "nothing.gguf").load()
+
+
+def test_threads_are_physical_cores() -> None:
+    assert 1 <= physical_cores() <= (os.cpu_count() or 1)
