@@ -132,6 +132,14 @@ def _add_server_options(parser: argparse.ArgumentParser, *, backend: bool) -> No
                 "or a vision model on a server sent the image itself (remote-vlm)"
             ),
         )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "llamacpp", "transformers"),
+        help=tr(
+            "what runs the local writer: llama.cpp (a .gguf file), transformers, or auto "
+            "(llama.cpp when it is installed and the model has a .gguf file)"
+        ),
+    )
     parser.add_argument("--base-url", metavar="URL", help=tr("the OpenAI-compatible server"))
     parser.add_argument(
         "--model",
@@ -175,6 +183,21 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     action.add_parser("status", help=tr("which models are on this computer, and where"))
     action.add_parser("pull", help=tr("download the configured models"))
+    convert = action.add_parser(
+        "convert", help=tr("turn a local Qwen3 folder into one .gguf file for llama.cpp")
+    )
+    convert.add_argument("folder", type=Path, help=tr("the saved Hugging Face folder"))
+    convert.add_argument(
+        "--weights",
+        choices=("q8_0", "q4_0", "bf16"),
+        default="q8_0",
+        help=tr(
+            "8 bits (near-lossless, the default), 4 bits (smaller, faster, less exact), or bf16"
+        ),
+    )
+    convert.add_argument(
+        "--out", type=Path, help=tr("the .gguf file to write; by default beside the weights")
+    )
 
 
 # argparse's own words in --help and its usage errors. argparse looks its messages up through

@@ -1,8 +1,10 @@
-"""``lookaloud models status|pull``: which models are on this computer, or fetch them."""
+"""``lookaloud models status|pull|convert``: which models are on this computer, fetch them, or
+turn a local Qwen3 folder into a .gguf file for the llama.cpp engine."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from lookaloud.cli.common import EXIT_OK, user_settings
 from lookaloud.core.i18n import tr
@@ -11,6 +13,8 @@ from lookaloud.core.i18n import tr
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from lookaloud.core.runtime.hub import model_status, pull_models
 
+    if args.models_command == "convert":
+        return _convert(args.folder, args.weights, args.out)
     settings = user_settings()
     ids = [settings.models.caption_model, settings.models.writer_model]
     if args.models_command == "pull":
@@ -20,4 +24,24 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for status in model_status(ids):
         where = str(status.where) if status.present else tr("not on this computer")
         print(f"{status.id}: {where}")
+    return EXIT_OK
+
+
+def _convert(folder: Path, weights: str, out: Path | None) -> int:
+    from lookaloud.core.errors import SettingsError
+    from lookaloud.core.runtime.gguf_convert import convert
+
+    target = out or folder / f"{folder.name}-{weights}.gguf"
+    try:
+        convert(folder, target, weights)
+    except (ValueError, OSError) as failed:
+        raise SettingsError(
+            tr("{folder} could not be converted: {error}", folder=str(folder), error=failed)
+        ) from failed
+    print(
+        tr(
+            "Wrote {path}; set it as the writing model, or keep it in the model's folder.",
+            path=str(target),
+        )
+    )
     return EXIT_OK

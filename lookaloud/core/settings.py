@@ -97,6 +97,13 @@ class ModelSettings:
         "Language model that writes the description: a Hugging Face id or a local folder.",
         required=True,
     )
+    engine: str = _setting(
+        "auto",
+        "What runs the writing model on this computer: llama.cpp (a .gguf file, 8 or 4 bits, "
+        "fastest), transformers, or auto: llama.cpp when it is installed and the model has a "
+        ".gguf file, else transformers.",
+        choices=("auto", "llamacpp", "transformers"),
+    )
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ LABELS = {
     "general.detail": N_("How much to say", "settings field"),
     "models.caption_model": N_("Captioning model", "settings field"),
     "models.writer_model": N_("Writing model", "settings field"),
+    "models.engine": N_("What runs the writing model", "settings field"),
     "pipeline.ocr": N_("Read text in images", "settings check box"),
     "pipeline.max_attempts": N_("Attempts at a good description", "settings field"),
     "pipeline.max_file_mb": N_("Largest picture file to read (MB)", "settings field"),
@@ -121,6 +122,8 @@ CHOICE_WORDS = {
     "announcements": N_(
         "Announcements it speaks itself (announcements)", "how the screen reader gets the words"
     ),
+    "llamacpp": N_("llama.cpp, a .gguf file (llamacpp)", "what runs the writing model"),
+    "transformers": N_("transformers (transformers)", "what runs the writing model"),
     "speech_server": N_(
         "Also through its speech server (speech_server)", "how the screen reader gets the words"
     ),

@@ -251,7 +251,8 @@ LATIN_ALLOWED = {
     "lookaloud", "Lookaloud", "describe", "batch", "models", "stats", "cache", "search",
     "remote", "check", "set", "key", "status", "pull", "clear", "en", "zh", "brief", "standard",
     "detailed", "local", "vlm", "JSON", "WAV", "wav", "jsonl", "txt", "URL", "N", "OpenAI",
-    "API", "h", "help",
+    "API", "h", "help", "auto", "llamacpp", "transformers", "llama", "cpp", "gguf", "convert",
+    "Qwen", "Hugging", "Face", "FOLDER", "OUT", "WEIGHTS", "bf", "q", "_0",
 }  # fmt: skip
 
 

@@ -73,6 +73,7 @@ class ModelChoice:
     ocr: bool = True
     backend: str = "local"
     remote: RemoteSettings = field(default_factory=RemoteSettings)
+    engine: str = "auto"  # what runs the local writer: auto, llamacpp or transformers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelChoice:
@@ -84,4 +85,5 @@ class ModelChoice:
             settings.pipeline.ocr,
             backend=settings.remote.writer,
             remote=settings.remote,
+            engine=settings.models.engine,
         )

@@ -43,6 +43,21 @@ class WriterBackend:
 
 
 def _prepare_local(choice: ModelChoice) -> Prepared:
+    from lookaloud.core.writers.engines import choose_engine
+
+    engine = choose_engine(choice.engine, choice.writer_model)
+    if engine.gguf is not None:
+        gguf = engine.gguf
+
+        def make_llamacpp() -> Writer:
+            from lookaloud.core.writers.llamacpp import LlamaCppWriter
+
+            writer = LlamaCppWriter(gguf)
+            writer.load()
+            return writer
+
+        return Prepared(make_llamacpp, engine.notices)
+
     def make() -> Writer:
         from lookaloud.core.writers.local import LocalQwenWriter
 
@@ -50,7 +65,7 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
         writer.load()
         return writer
 
-    return Prepared(make)
+    return Prepared(make, engine.notices)
 
 
 def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:

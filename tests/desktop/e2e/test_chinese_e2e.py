@@ -20,7 +20,8 @@ LATIN_ALLOWED = {
     "Face", "Qt", "QTextToSpeech", "pyttsx", "X", "XWayland", "Linux", "local", "remote",
     "vlm", "http", "https", "localhost", "v", "Salesforce", "blip", "image", "captioning",
     "base", "Qwen", "B", "LOOKALOUD", "API_KEY", "KEY", "speech", "dispatcher",
-    "auto", "announcements", "speech_server", "Orca", "NVDA", "VoiceOver",
+    "auto", "announcements", "speech_server", "Orca", "NVDA", "VoiceOver", "llama", "cpp",
+    "gguf", "llamacpp", "transformers",
     # the single letters of shortcuts such as (&S) and Ctrl+Alt+D
     *"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 }  # fmt: skip

@@ -1,0 +1,83 @@
+"""Which engine runs the local writer: llama.cpp on a .gguf file, or transformers on a folder.
+
+``auto`` takes llama.cpp when its binding is installed and the writing model has a .gguf file
+(the setting names one, or the model's folder holds one), because it decodes several times
+faster on a CPU; otherwise transformers, the tested reference, with one notice saying why when
+llama.cpp was asked for by name.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from lookaloud.core.errors import SettingsError
+from lookaloud.core.i18n import tr
+
+# The weights a folder's .gguf files are tried in: 8 bits is near-lossless for a 0.6B model.
+PREFERRED = ("q8_0", "bf16", "f16", "q4_0")
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    gguf: Path | None  # None: transformers writes
+    notices: tuple[str, ...] = ()
+
+
+def choose_engine(engine: str, writer_model: str, installed: bool | None = None) -> EngineChoice:
+    """``installed`` says whether llama-cpp-python imports; None finds out."""
+    if engine == "transformers":
+        return EngineChoice(None)
+    gguf = gguf_file(writer_model)
+    installed = llamacpp_installed() if installed is None else installed
+    if gguf is not None and installed:
+        return EngineChoice(gguf)
+    if engine == "auto":
+        if gguf is None:
+            return EngineChoice(None)
+        if gguf.suffix.lower() == ".gguf" and Path(writer_model).suffix.lower() == ".gguf":
+            raise SettingsError(_not_installed())  # a lone .gguf file: nothing else can read it
+        return EngineChoice(None, (_transformers_instead(),))
+    if gguf is None:
+        raise SettingsError(
+            tr(
+                "The llama.cpp engine needs a .gguf file; {model} has none. Give a .gguf file "
+                "as the writing model, or make one with `lookaloud models convert`.",
+                model=writer_model,
+            )
+        )
+    raise SettingsError(_not_installed())
+
+
+def gguf_file(writer_model: str) -> Path | None:
+    """The .gguf file the writing model names or its folder holds; None when there is none."""
+    path = Path(writer_model).expanduser()
+    if path.suffix.lower() == ".gguf":
+        return path if path.is_file() else None
+    if not path.is_dir():
+        return None
+    files = sorted(path.glob("*.gguf"))
+    for kind in PREFERRED:
+        for file in files:
+            if kind in file.stem.lower():
+                return file
+    return files[0] if files else None
+
+
+def llamacpp_installed() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def _transformers_instead() -> str:
+    return tr(
+        "llama.cpp is not installed, so the slower transformers engine writes; "
+        "run scripts/install.sh again to build it."
+    )
+
+
+def _not_installed() -> str:
+    return tr(
+        "The llama.cpp engine is not installed; run scripts/install.sh again, or "
+        "choose engine = transformers."
+    )
