@@ -11,8 +11,9 @@ python=${PYTHON:-python3}
 
 say() { printf 'install: %s\n' "$*" >&2; }
 
-# System packages: the voice (espeak-ng) always; fonts, Xvfb and friends for the tests.
-packages=(espeak-ng libespeak-ng1 alsa-utils)
+# System packages: the voice (espeak-ng) and a compiler for llama.cpp always; fonts, Xvfb and
+# friends for the tests.
+packages=(espeak-ng libespeak-ng1 alsa-utils cmake g++)  # cmake, g++: the llama.cpp engine
 if (( with_tests )); then
     mapfile -t extra < <(grep -v '^\s*#' scripts/apt-packages.txt | sed '/^\s*$/d')
     packages+=("${extra[@]}")
@@ -48,6 +49,9 @@ if [[ "$torch_have" != "$torch_wanted" ]]; then
         "${pip[@]}" --no-deps "$torch_pin" --index-url https://download.pytorch.org/whl/cpu
     fi
 fi
+
+# The llama.cpp engine, compiled for this CPU; a failed build leaves the transformers engine.
+bash scripts/build-llamacpp.sh
 
 say "installing Lookaloud itself"
 "${pip[@]}" --no-deps --no-build-isolation -e .

@@ -3,6 +3,7 @@
 # everything Lookaloud installs.
 #   requirements/test.txt  the app plus what the tests need (bash scripts/install.sh --test)
 #   requirements/app.txt   the app alone (bash scripts/install.sh), the same versions
+#   requirements/llamacpp.txt  the llama.cpp binding, compiled by install.sh after the rest
 # Upgrading is this deliberate step, never a surprise in CI:
 #   bash scripts/lock.sh            resolve again, keeping the locked versions that still fit
 #   bash scripts/lock.sh --upgrade  take the newest versions the ranges allow
@@ -40,6 +41,10 @@ compile requirements/test.txt "${upgrade[@]}" --extra test
 "$tools/bin/python" scripts/lock_edit.py pins requirements/test.txt "$tools/tested.txt"
 compile requirements/app.txt --upgrade --constraint "$tools/tested.txt"
 sed -i "s|-c $tools/tested.txt|-c requirements/test.txt|" requirements/app.txt  # not a temp path
-for lock in requirements/test.txt requirements/app.txt; do
+# The llama.cpp binding with the tested versions of everything else: install.sh builds it after
+# the rest, so a failed build leaves a working app.
+compile requirements/llamacpp.txt --extra llamacpp --constraint "$tools/tested.txt"
+sed -i "s|-c $tools/tested.txt|-c requirements/test.txt|" requirements/llamacpp.txt
+for lock in requirements/test.txt requirements/app.txt requirements/llamacpp.txt; do
     echo "lock: wrote $lock ($(grep -c '^[A-Za-z0-9._-]*==' "$lock") packages)" >&2
 done
