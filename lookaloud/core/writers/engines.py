@@ -36,7 +36,7 @@ def choose_engine(engine: str, writer_model: str, installed: bool | None = None)
     if engine == "auto":
         if gguf is None:
             return EngineChoice(None)
-        if gguf.suffix.lower() == ".gguf" and Path(writer_model).suffix.lower() == ".gguf":
+        if Path(writer_model).suffix.lower() == ".gguf":
             raise SettingsError(_not_installed())  # a lone .gguf file: nothing else can read it
         return EngineChoice(None, (_transformers_instead(),))
     if gguf is None:
