@@ -18,10 +18,11 @@ from typing import Any
 
 from benchmarks.app_ready import measure_app_ready
 from benchmarks.machine import machine_info
-from benchmarks.report import ratios, table
+from benchmarks.paths import LLAMACPP_PATHS
+from benchmarks.report import engine_ratios, ratios, table
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = ("baseline", "product")
+PATHS = ("baseline", "product", *LLAMACPP_PATHS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     blip, qwen, scripted = _models(args)
     report: dict[str, Any] = {"machine": machine_info(), "sizes": _sizes_name(args)}
-    for path in args.paths:
-        report[path] = _run_worker(path, blip, qwen, scripted, args)
+    paths, report["skipped"] = _runnable(args.paths or list(PATHS))
+    for path in paths:
+        gguf = _gguf(qwen, LLAMACPP_PATHS[path], args.cache_dir) if path in LLAMACPP_PATHS else None
+        report[path] = _run_worker(path, blip, qwen, scripted, args, gguf)
     report["ratios"] = ratios(report.get("baseline"), report.get("product"))
+    report["engine_ratios"] = engine_ratios(report)
+    report["auto_engine"] = _auto_engine(qwen)
     report["decode_ceiling_tok_s"] = decode_ceiling(report)
     report["app_ready_s"], report["app_ready_note"] = measure_app_ready(blip, qwen)
     report["cached_ms"] = (report.get("product") or {}).get("cached_ms")
@@ -55,7 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--quick", action="store_true", help="tiny models: checks, not figures")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per path (median)")
-    parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=PATHS,
+        help="the paths to measure (default: all; the llama.cpp ones where it is installed)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=_default_cache())
     parser.add_argument("--caption-model", help="a real BLIP checkpoint (hub id or folder)")
     parser.add_argument("--writer-model", help="a real Qwen3 checkpoint (hub id or folder)")
@@ -103,10 +113,57 @@ def _models(args: argparse.Namespace) -> tuple[str, str, bool]:
     return str(blip), str(qwen), True
 
 
+def _runnable(paths: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The paths that can run here, and why the others cannot."""
+    from lookaloud.core.writers.engines import llamacpp_installed
+
+    if llamacpp_installed():
+        return paths, {}
+    why = "llama-cpp-python is not installed (scripts/install.sh builds it)"
+    return [p for p in paths if p not in LLAMACPP_PATHS], {
+        p: why for p in paths if p in LLAMACPP_PATHS
+    }
+
+
+def _gguf(qwen: str, weights: str, cache: Path) -> Path:
+    """The writer converted to ``weights``, once: beside a built model's weights (as
+    `lookaloud models convert` puts it, so ``auto`` finds it), in the cache for a checkpoint."""
+    from lookaloud.core.runtime.gguf_convert import convert
+
+    folder = Path(qwen)
+    if not folder.is_dir():
+        raise SystemExit(f"the llama.cpp paths need --writer-model as a local folder: {qwen}")
+    inside = (folder / "built.json").is_file()
+    target = (folder if inside else cache / "gguf") / f"{folder.name}-{weights}.gguf"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        convert(folder, partial, weights)
+        partial.replace(target)  # only a whole file is ever found under the final name
+    return target
+
+
+def _auto_engine(qwen: str) -> dict[str, str | None]:
+    """What ``engine = auto`` picks for the benchmark's writer, as the app would."""
+    from lookaloud.core.writers.engines import choose_engine
+
+    choice = choose_engine("auto", qwen)
+    return {
+        "engine": "transformers" if choice.gguf is None else "llamacpp",
+        "file": None if choice.gguf is None else choice.gguf.name,
+    }
+
+
 def _run_worker(
-    path: str, blip: str, qwen: str, scripted: bool, args: argparse.Namespace
+    path: str,
+    blip: str,
+    qwen: str,
+    scripted: bool,
+    args: argparse.Namespace,
+    gguf: Path | None = None,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.worker", path, "--blip", blip, "--qwen", qwen]
+    command += ["--gguf", str(gguf)] if gguf else []
     command += ["--runs", str(args.runs), "--quiet-below", str(args.quiet_below)]
     command += ["--quiet-wait", str(args.quiet_wait)] + (["--scripted"] if scripted else [])
     command += [f"--set={lever}" for lever in args.set]

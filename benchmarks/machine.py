@@ -18,6 +18,7 @@ def machine_info() -> dict[str, Any]:
     cpuinfo = _cpuinfo()
     return {
         "cpu": _cpu_model(cpuinfo) or platform.processor(),
+        "cpu_flags": instruction_sets(cpuinfo),
         "cores": os.cpu_count(),
         "native_bf16": cpu_has_native_bf16(cpuinfo),
         "memory_gb": _memory_gb(),
@@ -42,6 +43,19 @@ def read_bandwidth_gb_s(megabytes: int = 256, repeats: int = 5) -> float:
         words.sum()
         best = min(best, time.perf_counter() - began)
     return round(words.numel() * 8 / best / 1e9, 1)
+
+
+# The flags that decide which matrix kernels run: llama.cpp's and PyTorch's differ by them.
+_KERNEL_FLAGS = ("avx2", "fma", "f16c", "avx512", "amx", "vnni", "bf16", "neon", "sve", "dotprod")
+
+
+def instruction_sets(cpuinfo: str) -> list[str]:
+    """The CPU's vector and matrix instruction-set flags (x86 ``flags``, Arm ``Features``)."""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return sorted(f for f in value.split() if any(k in f for k in _KERNEL_FLAGS))
+    return []
 
 
 def _cpuinfo() -> str:

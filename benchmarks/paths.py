@@ -1,4 +1,5 @@
-"""The two measured paths: the seed tutorials' way (baseline) and Lookaloud's own (product).
+"""The measured paths: the seed tutorials' way (baseline), Lookaloud's own (product), and the
+product with the llama.cpp engine writing from GGUF files of the same model (llamacpp-*).
 
 Both describe the same picture from the same facts with the same prompt and produce the same
 number of tokens; both have their models loaded and warmed before the clock starts.
@@ -10,6 +11,9 @@ number of tokens; both have their models loaded and warmed before the clock star
   :class:`BlipCaptioner`, :class:`RapidOcrReader` and :class:`LocalQwenWriter`, put together as
   :func:`lookaloud.core.assembly.models_for` does; ``first_sentence_s`` is the moment its first
   sentence event (what speech receives) arrives.
+- **llamacpp-bf16 / -q8_0 / -q4_0** — the product with :class:`LlamaCppWriter` on the writer
+  converted to that GGUF weight type by :mod:`lookaloud.core.runtime.gguf_convert`; the same
+  script chooses the same tokens, so the figures compare the engines alone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,8 +43,11 @@ from lookaloud.core.pipeline.prompt import build_messages
 from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
+from lookaloud.core.writers.base import ChatMessage
+from lookaloud.core.writers.llamacpp import LlamaCppWriter
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
 
+LLAMACPP_PATHS = {f"llamacpp-{weights}": weights for weights in ("bf16", "q8_0", "q4_0")}
 NEW_TOKENS = 100
 CAPTION_TOKENS = 30  # what the pipeline asks BLIP for
 DETAIL = Detail.STANDARD
@@ -104,23 +112,28 @@ def _dtype(name: str | None) -> torch.dtype | None:
 
 
 class ProductPath:
-    def __init__(self, folders: ModelFolders, image: bytes, levers: Levers = Levers()) -> None:
+    """The product's pipeline; with ``gguf``, its writer is the llama.cpp engine on that file."""
+
+    def __init__(
+        self,
+        folders: ModelFolders,
+        image: bytes,
+        levers: Levers = Levers(),
+        gguf: Path | None = None,
+    ) -> None:
         self._image = image
         self.last_result: Result | None = None
-        self.writer_script = _writer_recorder(folders)
+        self.writer_script = _writer_recorder(folders, numpy=gguf is not None)
         self.caption_script = _caption_recorder(folders)
         self.captioner = BlipCaptioner(
             folders.blip,
             logits_processors=self.caption_script,
             dtype=_dtype(levers.caption_dtype),
         )
-        self.writer = LocalQwenWriter(
-            folders.qwen,
-            logits_processors=self.writer_script,
-            reuse_prefix=levers.reuse_prefix,
-            dtype=_dtype(levers.writer_dtype),
-            attention=levers.writer_attention,
-            native_decode_matmuls=levers.native_decode_matmuls,
+        self.writer: LocalQwenWriter | LlamaCppWriter = (
+            _transformers_writer(folders, levers, self.writer_script)
+            if gguf is None
+            else LlamaCppWriter(gguf, logits_processors=self.writer_script)
         )
         config = replace(_config(), parallel_perception=levers.parallel_perception)
         self.pipeline = Pipeline(self._models(), config)
@@ -140,6 +153,8 @@ class ProductPath:
 
     def run(self) -> RunFigures:
         self.writer_script.reset()
+        if isinstance(self.writer, LlamaCppWriter) and self.last_result is not None:
+            self._forget_the_last_picture(self.writer, self.last_result.facts)
         first = _FirstSentence()
         load = MachineLoad()
         load.start()
@@ -160,7 +175,46 @@ class ProductPath:
         if facts is None:
             return 0
         prompt = self.writer.build_prompt(build_messages(facts, "en", DETAIL, simple=False))
+        if isinstance(self.writer, LlamaCppWriter):
+            return len(self.writer.load().tokenize(prompt.encode("utf-8"), False, True))
         return len(self.writer.load().tokenizer(prompt)["input_ids"])
+
+    @staticmethod
+    def _forget_the_last_picture(writer: LlamaCppWriter, facts: Facts | None) -> None:
+        """Keep only the system turn in llama.cpp's memory, as a new picture would: it keeps
+        the longest common start of the prompts, and every run here describes the same one."""
+        if facts is None:
+            return
+        messages = build_messages(facts, "en", DETAIL, simple=False)
+        other = [messages[0], ChatMessage("user", "Another picture.")]
+        llama = writer.load()
+        ids = [
+            llama.tokenize(writer.build_prompt(m).encode(), False, True) for m in (messages, other)
+        ]
+        shared = next((i for i, (a, b) in enumerate(zip(*ids, strict=False)) if a != b), 0)
+        llama.n_tokens = min(llama.n_tokens, shared)
+
+    def writer_weights_gb(self) -> float:
+        """What one decoding step reads: every weight once (a tied embedding counts once, as
+        the output layer reads all of it); a GGUF file is its weights and a small header."""
+        if isinstance(self.writer, LlamaCppWriter):
+            return round(self.writer.model_file.stat().st_size / 1e9, 6)
+        model = self.writer.load().model
+        total: int = sum(p.numel() * p.element_size() for p in model.parameters())
+        return round(total / 1e9, 6)
+
+
+def _transformers_writer(
+    folders: ModelFolders, levers: Levers, script: ScriptRecorder
+) -> LocalQwenWriter:
+    return LocalQwenWriter(
+        folders.qwen,
+        logits_processors=script,
+        reuse_prefix=levers.reuse_prefix,
+        dtype=_dtype(levers.writer_dtype),
+        attention=levers.writer_attention,
+        native_decode_matmuls=levers.native_decode_matmuls,
+    )
 
 
 class _FirstSentence:
@@ -289,12 +343,15 @@ def _text_line(item: Any) -> TextLine:
     return TextLine(str(item[1]), Box(min(xs), min(ys), max(xs), max(ys)), float(item[2]))
 
 
-def _writer_recorder(folders: ModelFolders) -> ScriptRecorder:
+def _writer_recorder(folders: ModelFolders, *, numpy: bool = False) -> ScriptRecorder:
+    """The writer's script; the GGUF files keep the folder's vocabulary, so its ids serve both
+    engines."""
     if not folders.scripted:
-        return ScriptRecorder([], 0)
+        return ScriptRecorder([], 0, numpy=numpy)
     tokenizer = AutoTokenizer.from_pretrained(folders.qwen)
     end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
-    return writer_recorder(lambda text: tokenizer.encode(text, add_special_tokens=False), end)
+    encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
+    return writer_recorder(encode, end, numpy=numpy)
 
 
 def _caption_recorder(folders: ModelFolders) -> ScriptRecorder:

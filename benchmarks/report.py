@@ -6,6 +6,8 @@ from typing import Any
 
 TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")
 ROWS = (*TIMES, "decode_tok_s", "peak_rss_mb", "prompt_tokens", "new_tokens", "others_cpu_share")
+PATH_ORDER = ("baseline", "product", "llamacpp-bf16", "llamacpp-q8_0", "llamacpp-q4_0")
+SHORT = {"llamacpp-bf16": "llama-bf16", "llamacpp-q8_0": "llama-q8", "llamacpp-q4_0": "llama-q4"}
 
 
 def ratios(baseline: dict[str, Any] | None, product: dict[str, Any] | None) -> dict[str, Any]:
@@ -19,6 +21,17 @@ def ratios(baseline: dict[str, Any] | None, product: dict[str, Any] | None) -> d
     return result
 
 
+def engine_ratios(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For each llama.cpp path, the product (transformers) / that path, as :func:`ratios`
+    reads: above 1, llama.cpp is faster. Measured in the same run, so the machine is the same."""
+    product = report.get("product")
+    return {
+        name: ratios(product, report[name])
+        for name in PATH_ORDER
+        if name.startswith("llamacpp") and report.get(name)
+    }
+
+
 def _ratio(top: float | None, bottom: float | None) -> float | None:
     if not top or not bottom:
         return None
@@ -26,8 +39,8 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
 
 
 def table(report: dict[str, Any]) -> str:
-    paths = [name for name in ("baseline", "product") if report.get(name)]
-    header = "".join(f"{name:>12}" for name in paths)
+    paths = [name for name in PATH_ORDER if report.get(name)]
+    header = "".join(f"{SHORT.get(name, name):>12}" for name in paths)
     lines = [f"{'median of runs':<20}{header}{'ratio':>10}"]
     for row in ROWS:
         cells = "".join(f"{_cell(report[name], row):>12}" for name in paths)
@@ -36,12 +49,18 @@ def table(report: dict[str, Any]) -> str:
     app_note = report.get("app_ready_note", "")
     lines.append(f"app_ready_s: {_fmt(report.get('app_ready_s'))}  {app_note}")
     lines.append(f"cached_ms: {_fmt(report.get('cached_ms'))}")
+    lines.append("ratio: baseline / product (decode: product / baseline)")
+    for name, skipped in (report.get("skipped") or {}).items():
+        lines.append(f"{name}: not measured, {skipped}")
+    auto = report.get("auto_engine") or {}
+    lines.append(f"engine = auto picks: {auto.get('engine')} {auto.get('file') or ''}".rstrip())
     lines.append(
         f"decode ceiling: {_fmt(report.get('decode_ceiling_tok_s'))} tokens/s "
         f"(memory read {_fmt(report['machine'].get('read_gb_s'))} GB/s, writer weights "
         f"{_fmt((report.get('product') or {}).get('writer_weights_gb'))} GB per token)"
     )
     machine = report["machine"]
+    lines.append(f"cpu flags: {' '.join(machine.get('cpu_flags', []))}")
     lines.append(
         f"machine: {machine['cpu']}, {machine['cores']} cores, load {machine['load_before']}"
         f" -> {machine.get('load_after')}; sizes: {report.get('sizes')};"

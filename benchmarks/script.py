@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import torch
 from transformers import LogitsProcessor
 
@@ -77,16 +80,45 @@ class ScriptedTokens(LogitsProcessor):
         return script[step] if step < len(script) else self._end_id
 
 
-class ScriptRecorder:
-    """A factory of :class:`ScriptedTokens`, one per generate call, keeping each with its start."""
+class ScriptedLogits:
+    """:class:`ScriptedTokens` for llama.cpp, whose processors see numpy arrays, one row of
+    scores per step; the step is counted by the calls, since the ids include the whole prompt."""
 
     def __init__(self, scripts: Sequence[Sequence[int]], end_id: int) -> None:
+        self._script = list(scripts[0]) if scripts else None
+        self._end_id = end_id
+        self.stamps: list[float] = []
+
+    def __call__(
+        self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]
+    ) -> npt.NDArray[np.single]:
+        step = len(self.stamps)
+        self.stamps.append(time.perf_counter())
+        if self._script is None:
+            return scores
+        chosen = self._script[step] if step < len(self._script) else self._end_id
+        forced = np.full_like(scores, -np.inf)
+        forced[chosen] = 0.0
+        return forced
+
+
+class ScriptRecorder:
+    """A factory of scripted processors, one per generate call, keeping each with its start.
+
+    ``numpy`` makes :class:`ScriptedLogits` (llama.cpp) instead of :class:`ScriptedTokens`.
+    """
+
+    def __init__(
+        self, scripts: Sequence[Sequence[int]], end_id: int, *, numpy: bool = False
+    ) -> None:
         self._scripts = scripts
         self._end_id = end_id
-        self.calls: list[tuple[float, ScriptedTokens]] = []
+        self._numpy = numpy
+        self.calls: list[tuple[float, ScriptedTokens | ScriptedLogits]] = []
 
-    def __call__(self) -> list[LogitsProcessor]:
-        processor = ScriptedTokens(self._scripts, self._end_id)
+    def __call__(self) -> list[Any]:
+        kind = ScriptedLogits if self._numpy else ScriptedTokens
+        processor = kind(self._scripts, self._end_id)
         self.calls.append((time.perf_counter(), processor))
         return [processor]
 
@@ -94,8 +126,10 @@ class ScriptRecorder:
         self.calls.clear()
 
 
-def writer_recorder(encode: Callable[[str], list[int]], end_id: int) -> ScriptRecorder:
-    return ScriptRecorder([encode(WRITER_SCRIPT)], end_id)
+def writer_recorder(
+    encode: Callable[[str], list[int]], end_id: int, *, numpy: bool = False
+) -> ScriptRecorder:
+    return ScriptRecorder([encode(WRITER_SCRIPT)], end_id, numpy=numpy)
 
 
 def caption_recorder(encode: Callable[[str], list[int]], end_id: int) -> ScriptRecorder:

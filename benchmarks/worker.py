@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import RunFigures, peak_rss_mb, wait_for_quiet
-from benchmarks.paths import BaselinePath, DescribePath, Levers, ModelFolders, ProductPath
+from benchmarks.paths import (
+    LLAMACPP_PATHS,
+    BaselinePath,
+    DescribePath,
+    Levers,
+    ModelFolders,
+    ProductPath,
+)
 from benchmarks.scene import screenshot_png
 
 
@@ -25,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     folders = ModelFolders(args.blip, args.qwen, scripted=args.scripted)
     levers = Levers.parse(args.set)
-    report = measure(args.path, folders, args.runs, (args.quiet_below, args.quiet_wait), levers)
+    quiet = (args.quiet_below, args.quiet_wait)
+    report = measure(args.path, folders, args.runs, quiet, levers, args.gguf)
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
     return 0
@@ -33,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("path", choices=("baseline", "product"))
+    parser.add_argument("path", choices=("baseline", "product", *LLAMACPP_PATHS))
     parser.add_argument("--blip", required=True)
     parser.add_argument("--qwen", required=True)
     parser.add_argument("--scripted", action="store_true")
+    parser.add_argument("--gguf", type=Path, help="the writer's GGUF file (llamacpp-* paths)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quiet-below", type=float, default=0.1)
     parser.add_argument("--quiet-wait", type=float, default=30.0)
@@ -50,11 +59,14 @@ def measure(
     runs: int,
     quiet: tuple[float, float],
     levers: Levers,
+    gguf: Path | None = None,
 ) -> dict[str, Any]:
     """Warm the path up, then time ``runs`` descriptions, each after waiting for a quiet CPU."""
     image = screenshot_png()
     path: DescribePath = (
-        ProductPath(folders, image, levers) if name == "product" else BaselinePath(folders, image)
+        BaselinePath(folders, image)
+        if name == "baseline"
+        else ProductPath(folders, image, levers, gguf if name in LLAMACPP_PATHS else None)
     )
     began = time.perf_counter()
     path.warm_up()
@@ -72,16 +84,10 @@ def measure(
         "levers": asdict(levers) if name == "product" else None,
     }
     if isinstance(path, ProductPath):
+        report["engine"] = path.writer.backend
         report["cached_ms"] = cached_ms(path, runs)
-        report["writer_weights_gb"] = weights_gb(path.writer.load().model)
+        report["writer_weights_gb"] = path.writer_weights_gb()
     return report
-
-
-def weights_gb(model: Any) -> float:
-    """What one decoding step reads: every weight once (a tied embedding counts once, as the
-    output layer reads all of it)."""
-    total: int = sum(p.numel() * p.element_size() for p in model.parameters())
-    return round(total / 1e9, 3)
 
 
 _MEDIAN_FIELDS = (

@@ -7,15 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from benchmarks.report import table
-from benchmarks.script import WRITER_SCRIPT, ScriptedTokens
+from benchmarks.script import WRITER_SCRIPT, ScriptedLogits, ScriptedTokens
 from lookaloud.core.pipeline.sentences import split_sentences
+from lookaloud.core.writers.engines import llamacpp_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")
+LLAMACPP = ("llamacpp-bf16", "llamacpp-q8_0", "llamacpp-q4_0")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +46,28 @@ def test_quick_run_reports_every_figure_for_both_paths(quick_report: dict) -> No
         assert median["prompt_tokens"] > 100
         assert quick_report[path]["peak_rss_mb"] > 50
     assert set(quick_report["ratios"]) == {*TIMES, "decode_tok_s"}
+    assert quick_report["machine"]["cpu_flags"] == sorted(quick_report["machine"]["cpu_flags"])
+
+
+@pytest.mark.skipif(not llamacpp_installed(), reason="the llama.cpp engine is not installed")
+def test_llamacpp_paths_write_the_same_scripted_description_from_each_gguf(
+    quick_report: dict,
+) -> None:
+    product = quick_report["product"]["median"]
+    for path in LLAMACPP:
+        report = quick_report[path]
+        assert report["engine"] == "llamacpp"
+        assert report["runs"][0]["notes"] == []  # the script passed every check here too
+        median = report["median"]
+        assert all(median[name] > 0 for name in (*TIMES, "decode_tok_s")), (path, median)
+        assert median["new_tokens"] == 100
+        assert median["prompt_tokens"] == product["prompt_tokens"]  # one vocabulary, one prompt
+        assert set(quick_report["engine_ratios"][path]) == {*TIMES, "decode_tok_s"}
+    weights = {path: quick_report[path]["writer_weights_gb"] for path in LLAMACPP}
+    assert weights["llamacpp-bf16"] > weights["llamacpp-q8_0"] > weights["llamacpp-q4_0"]
+    # The benchmark puts its GGUF files beside the model, as `lookaloud models convert` does.
+    assert quick_report["auto_engine"] == {"engine": "llamacpp", "file": "qwen3-q8_0.gguf"}
+    assert "llama-q8" in table(quick_report)
 
 
 def test_baseline_speaks_only_at_the_end_and_product_streams(quick_report: dict) -> None:
@@ -90,6 +115,15 @@ def test_without_a_script_only_the_times_are_kept() -> None:
     scores = torch.arange(10, dtype=torch.float).reshape(1, 10)
     assert torch.equal(processor(torch.zeros((1, 3), dtype=torch.long), scores), scores)  # type: ignore[arg-type]
     assert len(processor.stamps) == 1
+
+
+def test_scripted_logits_force_the_script_one_step_at_a_time() -> None:
+    processor = ScriptedLogits([[5, 6]], end_id=2)
+    ids = np.zeros(40, dtype=np.intc)  # llama.cpp passes the whole prompt's ids
+    chosen = [int(processor(ids, np.zeros(10, dtype=np.single)).argmax()) for _ in range(3)]
+    assert chosen == [5, 6, 2]
+    assert np.isinf(processor(ids, np.zeros(10, dtype=np.single))).sum() == 9
+    assert len(processor.stamps) == 4
 
 
 def test_writer_script_opens_with_a_one_sentence_summary_and_has_no_numbers() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +30,34 @@ from lookaloud.core.writers.tags import ThinkTagFilter
 PREFILL_STEP = 16
 CONTEXT_TOKENS = 4096
 
+LogitsProcessor = Callable[[Any, Any], Any]
+"""llama-cpp-python's shape: (token ids so far, one row of scores) -> scores, numpy arrays."""
+
 
 class LlamaCppWriter:
     """Writes with a GGUF model through llama-cpp-python; one model per file per process."""
 
-    def __init__(self, model_file: Path, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_file: Path,
+        threads: int | None = None,
+        logits_processors: Callable[[], list[LogitsProcessor]] | None = None,
+    ) -> None:
+        """``logits_processors``, when given, is called once per generation; the benchmark uses
+        it to script the tokens of random weights, as with the transformers writer."""
         self._file = model_file
         self._threads = threads or physical_cores()
+        self._logits_processors = logits_processors
         self._llama: Any = None
         self._lock = threading.Lock()  # one generation at a time on the one model state
 
     @property
     def backend(self) -> str:
         return "llamacpp"
+
+    @property
+    def model_file(self) -> Path:
+        return self._file
 
     @property
     def model_name(self) -> str:
@@ -77,8 +92,11 @@ class LlamaCppWriter:
         llama = self.load()
         tokens = llama.tokenize(self.build_prompt(messages).encode("utf-8"), False, True)
         with self._lock:
+            processors = self._logits_processors() if self._logits_processors else None
             _read_prompt(llama, tokens, cancel)
-            pieces = llama.create_completion(tokens, stream=True, **_sampling(params))
+            pieces = llama.create_completion(
+                tokens, stream=True, logits_processor=processors, **_sampling(params)
+            )
             tags = ThinkTagFilter()
             try:
                 for chunk in pieces:
@@ -113,6 +131,7 @@ def _sampling(params: GenerationParams) -> dict[str, Any]:
         "temperature": 0.0 if greedy else params.temperature,
         "top_p": 1.0 if greedy else params.top_p,
         "top_k": 1 if greedy else params.top_k,
+        "min_p": 0.0,  # llama-cpp-python's default of 0.05 would differ from transformers
         "repeat_penalty": params.repetition_penalty,
         "seed": params.seed if params.seed is not None else -1,
     }
