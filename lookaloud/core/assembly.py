@@ -37,6 +37,7 @@ def config_from_settings(settings: Settings) -> PipelineConfig:
         lang=settings.general.lang,
         detail=Detail(settings.general.detail),
         ocr=settings.pipeline.ocr,
+        first_sentence_from_facts=settings.pipeline.first_sentence_from_facts,
         max_attempts=settings.pipeline.max_attempts,
         max_file_bytes=settings.pipeline.max_file_mb * 1024 * 1024,
         phase_budget_s=settings.pipeline.phase_budget,
@@ -63,6 +64,7 @@ def output_fingerprint(
             "prompt_version": prompt_version(config.lang),
             "caption_image_side": config.caption_image_side,
             "max_new_tokens": config.max_new_tokens,
+            "first_sentence_from_facts": config.first_sentence_from_facts,
         }
     )
 

@@ -109,6 +109,11 @@ class ModelSettings:
 @dataclass(frozen=True)
 class PipelineSettings:
     ocr: bool = _setting(True, "Read the text in images.")
+    first_sentence_from_facts: bool = _setting(
+        True,
+        "Say a first sentence from the text or caption as soon as it is found, before the "
+        "description is written.",
+    )
     max_attempts: int = _setting(
         3, "How many times to try for a good description.", minimum=1, maximum=10
     )

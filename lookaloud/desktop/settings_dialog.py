@@ -70,6 +70,9 @@ LABELS = {
     "models.writer_model": N_("Writing model", "settings field"),
     "models.engine": N_("What runs the writing model", "settings field"),
     "pipeline.ocr": N_("Read text in images", "settings check box"),
+    "pipeline.first_sentence_from_facts": N_(
+        "Say a first sentence from the facts at once", "settings check box"
+    ),
     "pipeline.max_attempts": N_("Attempts at a good description", "settings field"),
     "pipeline.max_file_mb": N_("Largest picture file to read (MB)", "settings field"),
     "pipeline.phase_budget": N_("Seconds a picture may take per step", "settings field"),

@@ -65,7 +65,7 @@ def test_describe_four_files_as_json_lines(
     photo, dialog, blank, notes = records
     for record in (photo, dialog, blank):
         assert record["ok"] and record["description"] and record["error"] is None
-        assert record["summary"] and record["prompt_version"] == "blind-reader-1/en"
+        assert record["summary"] and record["prompt_version"] == "blind-reader-2/en"
         assert record["backend"] == "local" and "total" in record["timings_ms"]
     assert blank["blank"] and blank["description"].startswith(
         "The image is almost entirely dark grey"
@@ -182,16 +182,17 @@ def test_stats_after_describing(tmp_path: Path, user_env: dict[str, str]) -> Non
 def _prefill_cache(user_env: dict[str, str], image: Path, models: tuple[Path, Path]) -> None:
     """Put a written description of ``image`` in the user's cache, under the CLI's fingerprint."""
     from helpers.results import described
-    from lookaloud.core.assembly import ModelChoice, output_fingerprint
-    from lookaloud.core.pipeline.config import PipelineConfig
+    from lookaloud.core.assembly import ModelChoice, config_from_settings, output_fingerprint
     from lookaloud.core.pipeline.files import file_sha256
+    from lookaloud.core.settings import Settings
     from lookaloud.core.storage.cache import DescriptionCache
 
     choice = ModelChoice(str(models[0]), str(models[1]))
     cache = DescriptionCache(
         Path(user_env["XDG_CACHE_HOME"]) / "lookaloud" / "descriptions.sqlite3"
     )
-    cache.put(described(sha256=file_sha256(image)), output_fingerprint(choice, PipelineConfig()))
+    config = config_from_settings(Settings())  # what the CLI runs with by default
+    cache.put(described(sha256=file_sha256(image)), output_fingerprint(choice, config))
 
 
 def test_cached_image_is_answered_without_importing_torch(

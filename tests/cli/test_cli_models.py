@@ -54,3 +54,40 @@ def test_convert_then_describe_with_llamacpp(
     record = json.loads(done.stdout.splitlines()[0])
     assert record["ok"], done.stderr
     assert record["description"]
+
+
+def test_pull_fetches_the_published_gguf_and_auto_describes_with_it(
+    picture: Path,
+    tiny_blip_dir: Path,
+    tiny_qwen_dir: Path,
+    tmp_path: Path,
+    user_env: dict[str, str],  # noqa: F811
+) -> None:
+    """The default writer, named by its hub id: `models pull` downloads its .gguf release
+    (here the tiny model's, from a hub stand-in on loopback) and leaves out the folder."""
+    pytest.importorskip("gguf", reason="the gguf library is not installed")
+    pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+    from helpers.fake_hub import serve_file
+    from lookaloud.core.runtime.gguf_convert import convert
+    from lookaloud.core.runtime.gguf_release import RELEASES
+
+    release = RELEASES["Qwen/Qwen3-0.6B"]
+    payload = convert(tiny_qwen_dir, tmp_path / "tiny.gguf", "q8_0").read_bytes()
+    config = Path(user_env["XDG_CONFIG_HOME"]) / "lookaloud"
+    config.mkdir(parents=True)
+    (config / "settings.toml").write_text(
+        f'version = 1\n[models]\ncaption_model = "{tiny_blip_dir}"\n', encoding="utf-8"
+    )
+    env = {**user_env, "HF_HUB_CACHE": str(tmp_path / "hub")}
+    env.pop("HF_HUB_OFFLINE")
+    with serve_file(release.repo, release.filename, payload) as url:
+        pulled = lookaloud(["models", "pull"], {**env, "HF_ENDPOINT": url})
+    assert pulled.returncode == 0, pulled.stderr
+    assert "Qwen3-0.6B-Q8_0.gguf" in pulled.stdout and "ready" in pulled.stdout
+    assert not list((tmp_path / "hub").glob("models--Qwen--Qwen3-0.6B")), "folder not needed"
+    offline = {**env, "HF_HUB_OFFLINE": "1"}
+    args = ["describe", str(picture), "--json", "--max-attempts", "1"]
+    done = lookaloud(args, offline)
+    record = json.loads(done.stdout.splitlines()[0])
+    assert record["ok"] and record["written_by"] in ("llamacpp", "facts"), done.stderr
+    assert record["engine"] == "llamacpp"

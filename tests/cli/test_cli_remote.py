@@ -267,7 +267,7 @@ def test_a_key_set_in_the_keyring_is_used_for_that_server(
     assert done.returncode == 0, done.stderr
     assert server.chat_requests()[0].headers["Authorization"] == f"Bearer {SECRET}"
     record = json.loads(done.stdout)
-    assert record["written_by"] == "remote-vlm" and record["description"] == GOOD_DIALOG
+    assert record["written_by"] == "remote-vlm" and record["description"].endswith(GOOD_DIALOG)
     content = (server.chat_requests()[0].body or {})["messages"][1]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert "Save changes?" in content[1]["text"]  # the OCR facts ground the vision model

@@ -25,6 +25,10 @@ class PipelineConfig:
     # nothing (3.05 s either way, `python -m benchmarks --set parallel_perception=true`) and
     # with both libraries at two threads it lost up to 1.4 s; machines with more cores may gain.
     parallel_perception: bool = False
+    # Say one sentence made from the text or the caption as soon as it is known, before the
+    # writer's first word (see :mod:`.opening`). Off here so tests of the writer alone see only
+    # its text; the settings turn it on.
+    first_sentence_from_facts: bool = False
 
     @property
     def writing(self) -> WriteSettings:

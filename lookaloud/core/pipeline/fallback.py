@@ -6,7 +6,10 @@ the writer is missing or every attempt was rejected, so there is never silence.
 
 from __future__ import annotations
 
-from lookaloud.core.pipeline.facts import Facts
+from collections.abc import Sequence
+
+from lookaloud.core.pipeline.facts import Facts, TextLine
+from lookaloud.core.pipeline.opening import Opening
 from lookaloud.core.pipeline.prompt import position_words, templates
 from lookaloud.core.pipeline.sentences import join_sentences
 
@@ -29,18 +32,22 @@ def blank_description(lang: str, colour: str, *, screen: bool) -> str:
     return spoken[key].format(colour=colour)
 
 
-def facts_only_description(facts: Facts, lang: str) -> str:
-    """Caption, region captions and text in reading order, marked as not written by a model."""
+def facts_only_description(facts: Facts, lang: str, heard: Opening | None = None) -> str:
+    """Caption, region captions and text in reading order, marked as not written by a model.
+
+    What ``heard`` (the first sentence, already spoken) said is not said again.
+    """
     spoken = templates(lang).section("spoken")
     parts = [spoken["fallback_intro"]]
-    if facts.caption:
+    if facts.caption and not (heard and heard.caption):
         parts.append(spoken["fallback_caption"].format(caption=facts.caption))
     regions = _regions_sentence(facts, lang)
     if regions:
         parts.append(regions)
-    if facts.text_lines:
-        parts.append(spoken["fallback_text"].format(text=_quoted_text(facts, lang)))
-    if len(parts) == 1:
+    lines = [line for line in facts.text_lines if not (heard and line.text == heard.quoted)]
+    if lines:
+        parts.append(spoken["fallback_text"].format(text=_quoted_text(lines, lang)))
+    if len(parts) == 1 and heard is None:
         parts.append(spoken["fallback_nothing"])
     return join_sentences(parts, lang)
 
@@ -59,7 +66,7 @@ def _regions_sentence(facts: Facts, lang: str) -> str:
     return spoken["fallback_regions"].format(regions=_LIST_SEPARATOR[lang].join(items))
 
 
-def _quoted_text(facts: Facts, lang: str) -> str:
+def _quoted_text(lines: Sequence[TextLine], lang: str) -> str:
     if lang == "zh":
-        return "；".join(f"“{line.text}”" for line in facts.text_lines)
-    return "; ".join(f'"{line.text}"' for line in facts.text_lines)
+        return "；".join(f"“{line.text}”" for line in lines)
+    return "; ".join(f'"{line.text}"' for line in lines)

@@ -31,6 +31,10 @@ MIN_TEXT_CONFIDENCE = 0.5
 REGION_SOURCE_SIDE = 1152
 
 
+PartialFacts = Callable[[str | None, list[TextLine] | None], None]
+"""Hears the caption and the text lines known so far; None for a step not finished yet."""
+
+
 class ModelGetter(Protocol):
     """Gives a slot's model for this run (loading it on first use), or None when it is missing."""
 
@@ -49,20 +53,38 @@ class Perception:
         self._clock = clock
 
     def look(
-        self, image: Image.Image, run: RunState
+        self,
+        image: Image.Image,
+        run: RunState,
+        *,
+        text_first: bool = False,
+        on_partial: PartialFacts = lambda caption, lines: None,
     ) -> tuple[str, list[RegionCaption], list[TextLine]]:
-        """Caption, then read the text — or read it on a second thread meanwhile. Either way
-        the phases are announced from this thread, in the same order."""
-        if not self._config.parallel_perception:
-            caption, regions = self._caption(image, run)
+        """Caption and read the text, one after the other — ``text_first`` for a screenshot,
+        whose text is its most telling fact — or read it on a second thread meanwhile. Either
+        way the phases are announced from this thread, in the same order.
+
+        ``on_partial`` hears what is known after each step, ``None`` for what is not known yet,
+        so a first sentence can be said before the slower step ends.
+        """
+        if self._config.parallel_perception:
+            reading = _Background(lambda: self._read_text(image, run))
+            try:
+                caption, regions = self._caption(image, run)
+                self._announce_reading(run)
+            finally:
+                lines = reading.result()  # waits; a failure to read is raised here
+        elif text_first:
             self._announce_reading(run)
-            return caption, regions, self._read_text(image, run)
-        reading = _Background(lambda: self._read_text(image, run))
-        try:
+            lines = self._read_text(image, run)
+            on_partial(None, lines)
             caption, regions = self._caption(image, run)
+        else:
+            caption, regions = self._caption(image, run)
+            on_partial(caption, None)
             self._announce_reading(run)
-        finally:
-            lines = reading.result()  # waits; a failure to read is raised here
+            lines = self._read_text(image, run)
+        on_partial(caption, lines)
         return caption, regions, lines
 
     def _announce_reading(self, run: RunState) -> None:

@@ -109,24 +109,43 @@ def _region_lines(facts: Facts, tpl: Templates) -> list[str]:
 
 
 def _text_lines(facts: Facts, tpl: Templates) -> list[str]:
+    """One line per run of text lines in the same part of the image, in reading order: the
+    position is written once per run, which keeps the prompt short (it is read on the CPU)."""
     f = tpl.section("facts")
     if not facts.text_lines:
         return [f["no_text"]]
-    return [f["text_heading"]] + [_text_line(line, facts, tpl) for line in facts.text_lines]
+    runs: list[tuple[str, list[TextLine]]] = []
+    for line in facts.text_lines:
+        position = grid_position(line.box, facts.width, facts.height)
+        if runs and runs[-1][0] == position:
+            runs[-1][1].append(line)
+        else:
+            runs.append((position, [line]))
+    return [f["text_heading"]] + [_text_run(position, run, tpl) for position, run in runs]
 
 
-def _text_line(line: TextLine, facts: Facts, tpl: Templates) -> str:
-    position = position_words(grid_position(line.box, facts.width, facts.height), tpl.lang)
-    return tpl.section("facts")["text_line"].format(text=line.text, position=position)
+def _text_run(position: str, lines: list[TextLine], tpl: Templates) -> str:
+    f = tpl.section("facts")
+    texts = f["text_separator"].join(f["text_quote"].format(text=line.text) for line in lines)
+    return f["text_group"].format(position=position_words(position, tpl.lang), texts=texts)
 
 
 def build_messages(
-    facts: Facts, lang: str, detail: Detail, *, simple: bool, image: ImagePart | None = None
+    facts: Facts,
+    lang: str,
+    detail: Detail,
+    *,
+    simple: bool,
+    image: ImagePart | None = None,
+    heard: str = "",
 ) -> list[ChatMessage]:
     """System and user messages for one attempt; ``simple`` is the plainer retry prompt.
 
     With ``image`` (for a vision-language writer) the ``[vision]`` templates are used and the
     picture travels with the user message; the facts then serve as grounding for quoted text.
+    ``heard`` is the first sentence already spoken from the facts: the user turn then asks the
+    writer to carry on after it. The system turn stays the same for every image either way, so
+    its computed state can be kept.
     """
     tpl = templates(lang)
     length = tpl.section("length")[detail.value]
@@ -134,6 +153,11 @@ def build_messages(
     prefix = "simple_" if simple else ""
     wording = tpl.section("vision") if image is not None else tpl.raw
     system = str(wording[f"{prefix}system"]).strip().format(length=length)
-    user = str(wording[f"{prefix}user"]).strip().format(facts=facts_block(facts, lang), kind=kind)
+    facts_text = facts_block(facts, lang)
+    if heard:  # the writer's own opening instruction would ask for the summary again
+        carry_on = tpl.section("opening")["heard"].format(opening=heard, kind=kind)
+        user = f"{facts_text}\n\n{carry_on}"
+    else:
+        user = str(wording[f"{prefix}user"]).strip().format(facts=facts_text, kind=kind)
     images = (image,) if image is not None else ()
     return [ChatMessage("system", system), ChatMessage("user", user, images)]

@@ -67,6 +67,8 @@ class Result:
     cached: bool = False
     # Who wrote the description: the backend ("local", "remote", "remote-vlm") or "facts".
     written_by: str = ""
+    # What ran the local writing model: "transformers", "llamacpp", or "" (remote, or none).
+    engine: str = ""
     # The image a vision-language writer was shown, kept for follow-up questions (not in JSON).
     images: tuple[ImagePart, ...] = field(default=(), repr=False, compare=False)
 
@@ -99,6 +101,7 @@ class Result:
             "sha256": self.sha256,
             "cached": self.cached,
             "written_by": self.written_by,
+            "engine": self.engine,
             "kind": facts.kind.value if facts else None,
             "size": [facts.width, facts.height] if facts else None,
             "frames": facts.frames if facts else None,
@@ -124,6 +127,7 @@ class Result:
             rejected=tuple(data.get("rejected", ())),
             sha256=str(data.get("sha256", "")),
             written_by=str(data.get("written_by", "")),
+            engine=str(data.get("engine", "")),
         )
 
 

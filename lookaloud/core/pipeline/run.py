@@ -22,7 +22,7 @@ from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ImageError, LookaloudError, ModelError
 from lookaloud.core.pipeline.check.rules import CheckContext
 from lookaloud.core.pipeline.config import PipelineConfig
-from lookaloud.core.pipeline.facts import BlankInfo, Facts
+from lookaloud.core.pipeline.facts import BlankInfo, Facts, ImageKind, TextLine
 from lookaloud.core.pipeline.fallback import blank_description, colour_words
 from lookaloud.core.pipeline.load import (
     LoadedImage,
@@ -30,6 +30,7 @@ from lookaloud.core.pipeline.load import (
     image_kind,
     load_image,
 )
+from lookaloud.core.pipeline.opening import Opening, opening_sentence
 from lookaloud.core.pipeline.perceive import Perception
 from lookaloud.core.pipeline.prompt import prompt_version
 from lookaloud.core.pipeline.result import (
@@ -48,7 +49,7 @@ from lookaloud.core.pipeline.watchdog import Watchdog
 from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
 from lookaloud.core.runtime.memory import return_free_memory
 from lookaloud.core.runtime.models import Models, ModelSlot
-from lookaloud.core.writers.base import Writer
+from lookaloud.core.writers.base import Writer, engine_of
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +142,10 @@ class Pipeline:
         blank = detect_blank(loaded.image)
         if blank.blank:
             return self._blank_result(loaded, blank, run)
+        opening = _FirstSentence(image_kind(loaded.image), self.config, run)
         with self.models.local_lock:
-            facts = self._perceive(loaded, run)
-        outcome = self._write(facts, run, loaded.image)
+            facts = self._perceive(loaded, run, opening)
+        outcome = self._write(facts, run, loaded.image, opening.said)
         return self._result(loaded, facts, outcome, run)
 
     def _load(self, source: Path | bytes, run: RunState) -> LoadedImage:
@@ -170,12 +172,17 @@ class Pipeline:
         run.timed("first_sentence", run.started)
         return self._result(loaded, facts, WriteOutcome(description), run)
 
-    def _perceive(self, loaded: LoadedImage, run: RunState) -> Facts:
-        caption, regions, lines = self._perception.look(loaded.image, run)
+    def _perceive(self, loaded: LoadedImage, run: RunState, opening: _FirstSentence) -> Facts:
+        caption, regions, lines = self._perception.look(
+            loaded.image,
+            run,
+            text_first=opening.wants_text_first,
+            on_partial=opening.offer,
+        )
         return Facts(
             width=loaded.width,
             height=loaded.height,
-            kind=image_kind(loaded.image),
+            kind=opening.kind,
             caption=caption,
             regions=tuple(regions),
             text_lines=tuple(lines),
@@ -202,7 +209,13 @@ class Pipeline:
                 (self._clock() - began) * 1000
             )
 
-    def _write(self, facts: Facts, run: RunState, image: Image.Image | None = None) -> WriteOutcome:
+    def _write(
+        self,
+        facts: Facts,
+        run: RunState,
+        image: Image.Image | None = None,
+        opening: Opening | None = None,
+    ) -> WriteOutcome:
         writer = self._get(self.models.writer, run)
         ctx = CheckContext(facts, self.config.lang, self.config.detail)
         loop = WriteLoop(
@@ -214,13 +227,14 @@ class Pipeline:
             backoff=self._backoff,
             image=image,
             fallback_writer=self._fallback_writer(run),
+            opening=opening,
         )
         began = self._clock()
         outcome = loop.run(
             run.cancel, run.emit, on_first_sentence=lambda: run.timed("first_sentence", run.started)
         )
         run.timed("write", began)
-        return outcome
+        return replace(outcome, engine=outcome.engine or engine_of(writer))
 
     def _fallback_writer(self, run: RunState) -> Callable[[], Writer | None] | None:
         """Loads the local writer only when a remote one has failed (it costs seconds)."""
@@ -249,8 +263,33 @@ class Pipeline:
             rejected=out.rejected,
             sha256=loaded.sha256,
             written_by=out.written_by,
+            engine=out.engine,
             images=out.images,
         )
+
+
+class _FirstSentence:
+    """Says the first sentence from the facts once perception knows enough (see
+    :mod:`.opening`), and keeps it for the writer."""
+
+    def __init__(self, kind: ImageKind, config: PipelineConfig, run: RunState) -> None:
+        self.kind = kind
+        self.said: Opening | None = None
+        self._config = config
+        self._run = run
+
+    @property
+    def wants_text_first(self) -> bool:
+        """A screenshot's first sentence comes from its text, so it is read before captioning."""
+        return self._config.first_sentence_from_facts and self.kind is ImageKind.SCREENSHOT
+
+    def offer(self, caption: str | None, lines: list[TextLine] | None) -> None:
+        if self.said is not None or not self._config.first_sentence_from_facts:
+            return
+        self.said = opening_sentence(self.kind, caption, lines, self._config.lang)
+        if self.said is not None:
+            self._run.emit(SentenceEvent(self.said.text, attempt=0))
+            self._run.timed("first_sentence", self._run.started)
 
 
 def emit_to(sinks: list[EventSink]) -> EventSink:

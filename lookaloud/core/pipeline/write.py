@@ -40,16 +40,18 @@ from lookaloud.core.pipeline.check.rules import (
 from lookaloud.core.pipeline.check.score import QualityScore, score
 from lookaloud.core.pipeline.config import WriteSettings
 from lookaloud.core.pipeline.fallback import facts_only_description
+from lookaloud.core.pipeline.opening import Opening
 from lookaloud.core.pipeline.prompt import build_messages, templates, token_budget
 from lookaloud.core.pipeline.result import EventSink, Phase, PhaseEvent
 from lookaloud.core.pipeline.retry import Backoff, Clock, Sleeper
-from lookaloud.core.pipeline.sentences import split_sentences
+from lookaloud.core.pipeline.sentences import join_sentences, split_sentences
 from lookaloud.core.writers.base import (
     ChatMessage,
     GenerationParams,
     ImagePart,
     ImageWriter,
     Writer,
+    engine_of,
 )
 
 __all__ = ["CONNECTION_RULE", "FACTS", "WriteLoop", "WriteOutcome"]
@@ -71,6 +73,7 @@ class WriteOutcome:
     rejected: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
     written_by: str = ""  # the backend that wrote it, or "facts" for the facts-only fallback
+    engine: str = ""  # what ran the local writer that wrote it (see writers.base.engine_of)
     images: tuple[ImagePart, ...] = ()  # what the writer was shown, for follow-up questions
 
 
@@ -86,8 +89,12 @@ class WriteLoop:
         backoff: Backoff,
         image: Image.Image | None = None,
         fallback_writer: FallbackWriter | None = None,
+        opening: Opening | None = None,
     ) -> None:
+        """``opening`` is the first sentence, already spoken from the facts: the writer is told
+        so and carries on, and the description begins with it."""
         self._writer = writer
+        self._opening = opening
         self._ctx = ctx
         self._settings = settings
         self._clock = clock
@@ -108,6 +115,7 @@ class WriteLoop:
             self._backoff,
             self._sleeper,
             on_first_sentence=on_first_sentence,
+            spoke=self._opening is not None,
         )
         if self._writer is None:
             return self._fallback()
@@ -161,6 +169,7 @@ class WriteLoop:
             self._ctx.detail,
             simple=simple,
             image=self._image_part(writer),
+            heard=self._opening.text if self._opening else "",
         )
 
     def _image_part(self, writer: Writer) -> ImagePart | None:
@@ -181,11 +190,13 @@ class WriteLoop:
         loops = [v for v in check_output(text, self._ctx) if v.rule == "repetition"]
         return loops[0] if loops else None
 
-    def _judge(self, description: str) -> Judgement:
-        violations = check_output(description, self._ctx)
+    def _judge(self, written: str) -> Judgement:
+        """The rules judge what the writer wrote; the score, what the user hears in the end
+        (the first sentence already covers some of the facts)."""
+        violations = check_output(written, self._ctx)
         if violations:
             return Judgement(violations[0])
-        quality = score(description, self._ctx.facts, self._ctx.lang)
+        quality = score(self._after_opening(written), self._ctx.facts, self._ctx.lang)
         if quality.total < self._settings.min_quality:
             reason = tr(
                 "the quality score {total:.2f} is below {min_quality}",
@@ -198,24 +209,30 @@ class WriteLoop:
     def _accepted(self, accepted: Accepted, writer: Writer) -> WriteOutcome:
         part = self._image_part(writer)
         return WriteOutcome(
-            accepted.text,
+            self._after_opening(accepted.text),
             accepted.attempt,
             quality=accepted.quality,
             rejected=tuple(self._loop.rejected),
             notices=self._all_notices(),
             written_by=writer.backend,
+            engine=engine_of(writer),
             images=(part,) if part is not None else (),
         )
 
     def _all_notices(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self._notices, *self._loop.notices]))
 
+    def _after_opening(self, text: str) -> str:
+        if self._opening is None:
+            return text
+        return join_sentences([self._opening.text, text], self._ctx.lang)
+
     def _fallback(self) -> WriteOutcome:
-        description = facts_only_description(self._ctx.facts, self._ctx.lang)
-        for sentence in split_sentences(description):
+        facts = facts_only_description(self._ctx.facts, self._ctx.lang, heard=self._opening)
+        for sentence in split_sentences(facts):
             self._loop.say(sentence, self._loop.made)
         return WriteOutcome(
-            description,
+            self._after_opening(facts),
             self._loop.made,
             fallback=True,
             rejected=tuple(self._loop.rejected),

@@ -241,11 +241,11 @@ def _download_options(hub: HubAccess, progress: Progress) -> dict[str, Any]:
         "etag_timeout": hub.etag_timeout_s,
         "local_files_only": hub.offline,
         "allow_patterns": list(DOWNLOAD_PATTERNS),
-        "tqdm_class": _progress_class(progress),
+        "tqdm_class": progress_class(progress),
     }
 
 
-def _progress_class(progress: Progress) -> type[tqdm] | None:
+def progress_class(progress: Progress) -> type[tqdm] | None:
     if progress is True:
         return None  # the hub's default bars
     return _SilentProgress if progress is False else progress

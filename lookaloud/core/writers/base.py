@@ -74,6 +74,15 @@ class Writer(Protocol):
     ) -> Iterator[str]: ...
 
 
+# What runs a local writing model, by the writer's backend name; a remote server's is its own.
+_ENGINES = {"local": "transformers", "llamacpp": "llamacpp"}
+
+
+def engine_of(writer: Writer | None) -> str:
+    """ "transformers" or "llamacpp" for a local writer, "" for a remote one or none."""
+    return _ENGINES.get(writer.backend, "") if writer is not None else ""
+
+
 @runtime_checkable
 class ImageWriter(Protocol):
     """A writer that is sent the image itself (a vision-language model), not only the facts."""

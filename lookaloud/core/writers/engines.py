@@ -1,7 +1,8 @@
 """Which engine runs the local writer: llama.cpp on a .gguf file, or transformers on a folder.
 
 ``auto`` takes llama.cpp when its binding is installed and the writing model has a .gguf file
-(the setting names one, or the model's folder holds one), because it decodes several times
+(the setting names one, the model's folder holds one, or `lookaloud models pull` fetched the
+hub model's published one), because it decodes several times
 faster on a CPU; otherwise transformers, the tested reference, with one notice saying why when
 llama.cpp was asked for by name.
 """
@@ -51,12 +52,15 @@ def choose_engine(engine: str, writer_model: str, installed: bool | None = None)
 
 
 def gguf_file(writer_model: str) -> Path | None:
-    """The .gguf file the writing model names or its folder holds; None when there is none."""
+    """The .gguf file the writing model names or its folder holds, or for a hub model its
+    published .gguf file once `lookaloud models pull` has fetched it; None when there is none."""
     path = Path(writer_model).expanduser()
     if path.suffix.lower() == ".gguf":
         return path if path.is_file() else None
     if not path.is_dir():
-        return None
+        from lookaloud.core.runtime.gguf_release import cached_gguf
+
+        return cached_gguf(writer_model)
     files = sorted(path.glob("*.gguf"))
     for kind in PREFERRED:
         for file in files:

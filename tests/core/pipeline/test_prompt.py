@@ -4,7 +4,7 @@ import pytest
 
 from helpers.samples import DIALOG
 from lookaloud.core.errors import SettingsError
-from lookaloud.core.pipeline.facts import Box, Detail, Facts, ImageKind, RegionCaption
+from lookaloud.core.pipeline.facts import Box, Detail, Facts, ImageKind, RegionCaption, TextLine
 from lookaloud.core.pipeline.prompt import (
     build_messages,
     facts_block,
@@ -18,7 +18,7 @@ def test_facts_are_delimited_and_text_keeps_reading_order_with_positions() -> No
     assert block.startswith("<facts>") and block.endswith("</facts>")
     order = [block.index(t) for t in ('"Save changes?"', '"Save"', '"Cancel"', '"Version 2024.3"')]
     assert order == sorted(order)
-    assert '"Version 2024.3" (bottom left)' in block
+    assert '- bottom left: "Version 2024.3"' in block
     assert "a computer screen with a dialog box" in block
 
 
@@ -38,7 +38,7 @@ def test_each_detail_level_has_its_own_length_anchor(detail: Detail) -> None:
 def test_prompt_states_the_blind_reader_rules() -> None:
     system, user = build_messages(DIALOG, "en", Detail.STANDARD, simple=False)
     assert system.role == "system" and user.role == "user"
-    for rule in ("spatial order", "One object or feature per sentence", "sums up", "metaphors"):
+    for rule in ("top to bottom", "One thing per sentence", "one-sentence summary", "metaphors"):
         assert rule in system.content
     assert "brand names" in system.content and "Write in English" in system.content
     assert "<facts>" in user.content
@@ -57,8 +57,35 @@ def test_simple_retry_prompt_is_shorter() -> None:
 
 
 def test_prompt_version_names_template_and_language() -> None:
-    assert prompt_version("en") == "blind-reader-1/en"
-    assert prompt_version("zh") == "blind-reader-1/zh"
+    assert prompt_version("en") == "blind-reader-2/en"
+    assert prompt_version("zh") == "blind-reader-2/zh"
+
+
+def test_neighbouring_lines_in_one_part_share_one_line_of_facts() -> None:
+    lines = tuple(
+        TextLine(text, Box(x, y, x + 40, y + 12), 0.9)
+        for text, x, y in (
+            ("Save", 300, 150),
+            ("Cancel", 360, 150),
+            ("OK", 20, 20),
+            ("Help", 330, 160),
+        )
+    )
+    block = facts_block(Facts(900, 300, ImageKind.SCREENSHOT, text_lines=lines), "en")
+    assert '- centre: "Save", "Cancel"\n- top left: "OK"\n- centre: "Help"' in block
+    zh = facts_block(Facts(900, 300, ImageKind.SCREENSHOT, text_lines=lines[:2]), "zh")
+    assert "- 中央：“Save”、“Cancel”" in zh
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_after_a_first_sentence_the_writer_is_asked_for_the_rest_not_a_summary(lang: str) -> None:
+    plain = build_messages(DIALOG, lang, Detail.STANDARD, simple=False)
+    heard = build_messages(DIALOG, lang, Detail.STANDARD, simple=False, heard="FIRST.")
+    assert heard[0] == plain[0]  # the system turn, and its kept state, do not change
+    assert heard[1].content.startswith(facts_block(DIALOG, lang))
+    assert "FIRST." in heard[1].content and "FIRST." not in plain[1].content
+    summary = {"en": "one-sentence summary", "zh": "先用一句话概括"}[lang]
+    assert summary in plain[1].content and summary not in heard[1].content
 
 
 def test_unknown_language_is_a_settings_error() -> None:
