@@ -242,7 +242,12 @@ def _config() -> PipelineConfig:
     # One attempt is what is measured; quality checks still run (and cost their time), but the
     # random captioner's words would lower the coverage score and trigger retries by chance.
     return PipelineConfig(
-        lang="en", detail=DETAIL, max_new_tokens=NEW_TOKENS, min_quality=0.0, seed=0
+        lang="en",
+        detail=DETAIL,
+        max_new_tokens=NEW_TOKENS,
+        min_quality=0.0,
+        seed=0,
+        first_sentence_from_facts=True,  # as the settings have it
     )
 
 

@@ -23,7 +23,7 @@ from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.pipeline.prompt import prompt_version
 from lookaloud.core.pipeline.run import Pipeline
-from lookaloud.core.runtime.models import ModelChoice, Models, ModelSlot
+from lookaloud.core.runtime.models import FirstTimeNotices, ModelChoice, Models, ModelSlot
 from lookaloud.core.settings import Settings
 from lookaloud.core.storage.cache import fingerprint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
@@ -91,6 +91,7 @@ def models_for(choice: ModelChoice) -> Models:
         backend=backend.name,
         fallback_writer=_taking_over(backend.takes_over, choice, local_lock),
         notices=prepared.notices,
+        first_notices=FirstTimeNotices(prepared.first_notices),
         local_lock=local_lock,
     )
 

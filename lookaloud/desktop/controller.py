@@ -104,6 +104,7 @@ class Controller(QObject):
         self.last_text = ""
         self.overlay: RegionOverlay | None = None
         self._phases_told: set[str] = set()
+        self._sentence_said = False  # of the description under way
         self._fresh = True  # the next sentence starts a new text in the view
         self._started_at = 0.0
         self._last_command = ("", "", 0.0)
@@ -343,7 +344,7 @@ class Controller(QObject):
         """A picture of the browse list became current, or Enter asked for it again."""
         self.speaker.stop()
         self._fresh, self._quiet = True, not fresh
-        self._phases_told = set()
+        self._phases_told, self._sentence_said = set(), False
         self._started_at = time.monotonic()
         settle = 0 if fresh else BROWSE_SETTLE_MS
         self.worker.describe(path, str(path), fresh=fresh, settle_ms=settle)
@@ -439,7 +440,7 @@ class Controller(QObject):
             overlay.close()
 
     def _describe(self, source: Path | bytes, name: str, *, from_screen: bool) -> None:
-        self._phases_told = set()
+        self._phases_told, self._sentence_said = set(), False
         self.worker.describe(source, name, from_screen=from_screen)
 
     # ------------------------------------------------------------ reports from the worker
@@ -448,9 +449,15 @@ class Controller(QObject):
         words = PHASE_WORDS.get(phase)
         if words and phase not in self._phases_told:  # each status once per description
             self._phases_told.add(phase)
-            self.status(tr(words))
+            if self._sentence_said:
+                # The first sentence (from the facts) comes before captioning ends: later steps
+                # are shown, not announced over the description being read.
+                self.window.set_status(tr(words))
+            else:
+                self.status(tr(words))
 
     def _on_sentence(self, sentence: str) -> None:
+        self._sentence_said = True
         if self._fresh:
             self._fresh = False
             self.window.clear_description()

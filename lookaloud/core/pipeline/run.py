@@ -104,7 +104,7 @@ class Pipeline:
             on_event(event)
 
         run = RunState(label, token, emit, self._clock, self._clock(), from_screen)
-        run.notices.extend(self.models.notices)
+        run.notices.extend([*self.models.notices, *self.models.first_notices.take()])
         try:
             result = self._describe(source, run)
         except ImageError as exc:

@@ -48,6 +48,20 @@ class ModelSlot(Generic[T]):
             return self._value
 
 
+class FirstTimeNotices:
+    """Notices told with the first result only: a consequence of the settings (such as the
+    slower engine writing), which heard before every picture would only be noise."""
+
+    def __init__(self, notices: tuple[str, ...] = ()) -> None:
+        self._left = notices
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[str, ...]:
+        with self._lock:
+            left, self._left = self._left, ()
+        return left
+
+
 @dataclass(frozen=True)
 class Models:
     captioner: ModelSlot[Captioner] | None
@@ -58,6 +72,7 @@ class Models:
     fallback_writer: ModelSlot[Writer] | None = None
     # Told with every result, e.g. that images cross the network unencrypted.
     notices: tuple[str, ...] = ()
+    first_notices: FirstTimeNotices = field(default_factory=FirstTimeNotices, compare=False)
     # Local models (captioning, OCR) work on one image at a time, even when remote writing of
     # several images runs in parallel.
     local_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)

@@ -26,10 +26,12 @@ if TYPE_CHECKING:  # the HTTP client is imported only when a remote writer is ch
 
 @dataclass(frozen=True)
 class Prepared:
-    """A writer ready to be made (on first need), and what to tell with every result."""
+    """A writer ready to be made (on first need), what to tell with every result, and what to
+    tell with the first one only."""
 
     make: Callable[[], Writer]
     notices: tuple[str, ...] = ()
+    first_notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
             writer.load()
             return writer
 
-        return Prepared(make_llamacpp, engine.notices)
+        return Prepared(make_llamacpp, first_notices=engine.notices)
 
     def make() -> Writer:
         from lookaloud.core.writers.local import LocalQwenWriter
@@ -65,7 +67,7 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
         writer.load()
         return writer
 
-    return Prepared(make, engine.notices)
+    return Prepared(make, first_notices=engine.notices)
 
 
 def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:

@@ -168,3 +168,21 @@ def test_cancel_mid_generation_stops_quickly(real_models: Models, tmp_path: Path
     with pytest.raises(Cancelled):
         pipeline.run(render_dialog(tmp_path / "d.png"), cancel=cancel)
     assert writer.cancelled_at and time.monotonic() - writer.cancelled_at < 2.0
+
+
+def test_a_first_time_notice_comes_with_the_first_result_only(tmp_path: Path) -> None:
+    from lookaloud.core.runtime.models import FirstTimeNotices
+
+    writer = ScriptedWriter([GOOD_DIALOG])
+    models = Models(
+        None,
+        None,
+        ModelSlot(lambda: writer),
+        notices=("every time",),
+        first_notices=FirstTimeNotices(("the slower engine writes",)),
+    )
+    pipeline = Pipeline(models, PipelineConfig(min_quality=0.0))
+    image = render_dialog(tmp_path / "dialog.png")
+    first, again = pipeline.run(image), pipeline.with_config(PipelineConfig()).run(image)
+    assert first.notices == ("every time", "the slower engine writes")
+    assert again.notices == ("every time",)

@@ -92,6 +92,8 @@ def describe_from_the_other_app(app: RunningApp, orca: Orca) -> str:
     app.session.xdotool("key", "ctrl+alt+d")
     orca.speech.wait_for(lambda said: "Describing the screen." in said, 20, "the status")
     orca.speech.wait_for(is_description_of_other_app, 90, "the description")
+    # Its first sentence quotes the text at once; the rest follows until the closing status.
+    orca.speech.wait_for(lambda said: "Done" in said, 90, "the end of the description")
     return orca.speech.wait_quiet(1.5)
 
 
@@ -144,7 +146,7 @@ def test_orca_speaks_every_control_of_the_main_window(heard: RunningApp, orca: O
 def test_down_in_the_description_reads_a_whole_sentence_though_it_wraps(
     heard: RunningApp, orca: Orca
 ) -> None:
-    if not description_rows(heard):
+    if len(description_rows(heard)) < 2:  # none yet, or one left by the stop test
         describe_from_the_other_app(heard, orca)
     go_to_main_window(heard, orca)
     window = heard.session.xdotool("getactivewindow").strip()
