@@ -6,7 +6,9 @@ reader, and prints per picture and as medians:
 - exact lines: printed lines read exactly, spaces included;
 - reading order: of the pairs of printed lines that were found, the share read in the right order;
 - Chinese character recall (Chinese pictures instead of word recall);
-- seconds per picture and the memory the read took above what the process held before it.
+- seconds per picture, wall clock and CPU (all threads of the process: on a busy machine the CPU
+  seconds divided by the cores is what the wall clock would be on an idle one), and the memory the
+  read took above what the process held before it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Score:
     reading_order: float
     zh_char_recall: float | None
     seconds: float
+    cpu_seconds: float
     extra_mb: float
     lines: int
 
@@ -100,10 +103,10 @@ def _dedup(indices: Any) -> list[int]:
 
 def score(sample: Sample, read: Reader) -> Score:
     memory = _PeakMemory()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     with memory:
         lines = read(sample.image)
-    seconds = time.perf_counter() - began
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
     truth, texts = [t.text for t in sample.lines], [line.text for line in lines]
     latin = sample.script == "latin"
     return Score(
@@ -113,6 +116,7 @@ def score(sample: Sample, read: Reader) -> Score:
         reading_order=reading_order(sample.lines, lines),
         zh_char_recall=None if latin else char_recall(truth, texts),
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         extra_mb=memory.extra_mb,
         lines=len(truth),
     )
@@ -167,11 +171,23 @@ def summary(scores: Sequence[Score]) -> dict[str, Any]:
         "seconds_1280x800_max": slowest(1280, 800),
         "seconds_1280x6000_max": slowest(1280, 6000),
         "seconds_median": median("seconds"),
+        "cpu_seconds_1280x800_median": _median_where(scores, (1280, 800)),
+        "cpu_seconds_1280x6000_max": _max_where(scores, (1280, 6000)),
         "extra_mb_max": round(max(s.extra_mb for s in scores), 1),
     }
 
 
 _SIZES: dict[str, tuple[int, int]] = {}
+
+
+def _median_where(scores: Sequence[Score], size: tuple[int, int]) -> float | None:
+    times = [s.cpu_seconds for s in scores if _size_of(s.name) == size]
+    return round(statistics.median(times), 3) if times else None
+
+
+def _max_where(scores: Sequence[Score], size: tuple[int, int]) -> float | None:
+    times = [s.cpu_seconds for s in scores if _size_of(s.name) == size]
+    return round(max(times), 3) if times else None
 
 
 def _size_of(name: str) -> tuple[int, int]:
@@ -230,12 +246,13 @@ def run(*, quick: bool, only: str | None = None, reader: Reader | None = None) -
 
 
 def table(report: dict[str, Any]) -> str:
-    rows = [f"{'image':<48} {'words':>6} {'lines':>6} {'order':>6} {'zh':>6} {'s':>6} {'MB':>6}"]
+    head = ("words", "lines", "order", "zh", "s", "cpu s", "MB")
+    rows = [f"{'image':<48} " + " ".join(f"{h:>6}" for h in head)]
     for s in report["images"]:
         rows.append(
             f"{s['name']:<48} {_pct(s['word_recall'])} {_pct(s['exact_lines'])} "
             f"{_pct(s['reading_order'])} {_pct(s['zh_char_recall'])} {s['seconds']:6.2f} "
-            f"{s['extra_mb']:6.0f}"
+            f"{s['cpu_seconds']:6.2f} {s['extra_mb']:6.0f}"
         )
     rows.append("")
     rows += [f"{key}: {value}" for key, value in report["summary"].items()]
