@@ -187,9 +187,11 @@ def _form(c: _Canvas, theme: Theme, rng: random.Random, size: int, script: str) 
     c.box((200, 100, 1080, 700), theme.window, theme.border)
     c.text((230, 120), _text_for(script, rng, 2), theme.text, size + 6)
     step = max(44, size * 3)
+    colon = ":" if script == "latin" else "："  # Chinese text takes the full-width colon
     for row in range(9):
         y = 200 + row * step
-        c.text((230, y), _text_for(script, rng, rng.randint(1, 2)) + ":", theme.muted)
+        label = _text_for(script, rng, rng.randint(1, 2)).rstrip(",.:?!，。：")
+        c.text((230, y), label + colon, theme.muted)
         c.box((520, y - 8, 1040, y + size + 10), theme.control, theme.border)
         c.text((532, y), _text_for(script, rng, rng.randint(1, 4)), theme.text)
 
@@ -237,7 +239,7 @@ def _strip(c: _Canvas, theme: Theme, rng: random.Random, size: int, script: str)
 
 def _fitting(c: _Canvas, script: str, rng: random.Random, width: int) -> str:
     """The longest phrase (up to 14 words) that fits ``width`` pixels in the canvas's font."""
-    text = _text_for(script, rng, 14)
+    text = phrase(rng, 14) if script == "latin" else zh_phrase(rng, 40)
     separator = " " if script == "latin" else ""
     parts = text.split(" ") if script == "latin" else list(text)
     while len(parts) > 1 and c.font.getlength(separator.join(parts)) > width:
