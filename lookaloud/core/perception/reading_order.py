@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lookaloud.core.pipeline.facts import TextLine
 
@@ -56,8 +56,10 @@ class _Row:
 
 
 def sort_reading_order(lines: Sequence[TextLine]) -> list[TextLine]:
-    """Return ``lines`` in reading order: block by block, each block row by row."""
-    return [line for block in reading_blocks(lines) for line in block]
+    """Return ``lines`` in reading order, block by block and each block row by row, every line
+    numbered with its block (:attr:`TextLine.block`)."""
+    blocks = reading_blocks(lines)
+    return [replace(line, block=number) for number, block in enumerate(blocks) for line in block]
 
 
 def reading_blocks(lines: Sequence[TextLine]) -> list[Block]:

@@ -3,10 +3,10 @@
 PP-OCR's recognizer sees each line squeezed to 48 pixels high and reads one column per 8 of
 them, so the 3–4 pixel space of 12 px text is less than one column wide: "Don'tSave",
 "backupexport". The picture still shows the gap. A line's blank pixel columns are found in its
-crop, and a gap at least as wide as a space in any common UI font (about half the x-height; the
-gaps between letters of one word stay below it) becomes a space between the two recognised
-characters on either side of it, whose positions the recognizer reports. Characters the gap does
-not separate (a dot, an apostrophe, a digit after a colon) are never split apart, and Chinese
+crop, and a gap as wide as a space (measured against the line's own recognised spaces where it has
+some, else against its ascender height) becomes a space between the two recognised characters on
+either side of it, whose positions the recognizer reports. Characters the gap does not separate
+(a dot, an apostrophe) are never split apart, numbers need a wider gap than words, and Chinese
 text, written without spaces, is left as it is.
 """
 

@@ -111,6 +111,8 @@ def test_two_columns_of_running_text_are_read_one_after_the_other() -> None:
     assert order == ["Title", *_texts(left), *_texts(right)]
     blocks = reading_blocks([title, *left, *right])
     assert [_texts(block) for block in blocks] == [["Title"], _texts(left), _texts(right)]
+    numbers = [line.block for line in sort_reading_order([title, *left, *right])]
+    assert numbers == [0] + [1] * len(left) + [2] * len(right)
 
 
 def test_a_sidebar_is_read_before_the_page_beside_it() -> None:
