@@ -213,10 +213,23 @@ def machine() -> dict[str, Any]:
         ),
         "cores": os.cpu_count(),
         "flags": [f for f in wanted if f in flags],
+        "engine": _engine(),
         "onnxruntime": onnxruntime.__version__,
         "python": platform.python_version(),
         "load_before": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _engine() -> str:
+    """The OCR package the product reader uses: the first of these that is installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ("rapidocr", "rapidocr-onnxruntime"):
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            continue
+    return "none"
 
 
 def _cpuinfo() -> list[str]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -19,7 +20,7 @@ from helpers.render import (
 )
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.perception.base import TextReader
-from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
+from lookaloud.core.perception.ocr import RapidOcr3Engine, RapidOcrReader, shared_rapidocr_engine
 from lookaloud.core.pipeline.facts import TextLine
 
 
@@ -193,3 +194,25 @@ def test_words_stay_apart_in_small_ui_text(reader: RapidOcrReader) -> None:
     lines = ("Don't Save", "ticket 017 zebra", "backup export 3.5 MB, done.")
     read = [line.text for line in reader.read(text_image(lines, size=13, width=400))]
     assert read == list(lines)
+
+
+class _Rapidocr3Output:
+    """The fields of ``rapidocr.utils.output.RapidOCROutput`` that the adapter reads."""
+
+    def __init__(self, found: bool) -> None:
+        self.boxes = np.array([[[5, 10], [40, 10], [40, 20], [5, 20]]], float) if found else None
+        self.txts = ("Don't Save",) if found else None
+        self.scores = (0.98,) if found else None
+        self.elapse_list = [0.01, 0.0, 0.02]
+
+
+def test_rapidocr3_results_take_the_older_shape() -> None:
+    calls: list[bool] = []
+
+    def engine(picture: Any, use_cls: bool) -> _Rapidocr3Output:
+        calls.append(use_cls)
+        return _Rapidocr3Output(found=picture is not None)
+
+    lines, _ = RapidOcr3Engine(engine)("picture", use_cls=False)
+    assert lines == [[[[5.0, 10.0], [40.0, 10.0], [40.0, 20.0], [5.0, 20.0]], "Don't Save", 0.98]]
+    assert RapidOcr3Engine(engine)(None) == (None, None) and calls == [False, True]
