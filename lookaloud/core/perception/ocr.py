@@ -187,6 +187,7 @@ class RapidOcrReader:
             lines += [
                 _scaled(line, scale, tile.x0, tile.y0) for line in self._read_tile(work, tile)
             ]
+            return_free_memory()  # one tile's peak at a time, not the sum of them
         return lines
 
     def _read_tile(self, work: Image.Image, tile: Tile) -> list[TextLine]:
