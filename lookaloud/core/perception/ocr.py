@@ -3,7 +3,8 @@
 The ``rapidocr`` wheel (PP-OCRv6 small) and the older ``rapidocr_onnxruntime`` one (PP-OCRv4) ship
 their detection, orientation and recognition models, so this reader needs no download and works
 offline; it reads Simplified Chinese and English. The newer is used where it is installed: on the
-benchmark corpus (``python -m benchmarks.ocr``) it reads more lines exactly and is no slower.
+benchmark corpus (``python -m benchmarks.ocr``) it reads more lines exactly (97.8 % against 90.4 %,
+mean over pictures) for roughly the same CPU time (within the 20 % noise of a busy machine).
 
 Screenshots and photos are read differently. A screenshot's text is upright and drawn pixel-exact,
 so it is read at native resolution, tile by tile (see :mod:`~lookaloud.core.perception.tiles`),
