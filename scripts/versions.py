@@ -6,7 +6,15 @@ from __future__ import annotations
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-WATCHED = ("torch", "transformers", "tokenizers", "PySide6", "rapidocr-onnxruntime", "onnxruntime")
+WATCHED = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "PySide6",
+    "rapidocr",
+    "rapidocr-onnxruntime",
+    "onnxruntime",
+)
 
 
 def described(name: str) -> str:

@@ -30,9 +30,12 @@ class PartBackend(Generic[T]):
     module: str  # the library it needs; check() looks for it
     needs: str  # what to install, said when it is missing
     create: Callable[[str], T]  # from a model id or folder ("" where the part has its own)
+    alternatives: tuple[str, ...] = ()  # other libraries that serve as well as ``module``
 
     def check(self) -> bool:
-        return importlib.util.find_spec(self.module) is not None
+        return any(
+            importlib.util.find_spec(m) is not None for m in (self.module, *self.alternatives)
+        )
 
     def make(self, model: str = "") -> T:
         if not self.check():
@@ -71,9 +74,10 @@ READERS: dict[str, PartBackend[TextReader]] = {
     "rapidocr": PartBackend(
         "rapidocr",
         N_("the RapidOCR text reader", "a part"),
-        "rapidocr_onnxruntime",
-        "rapidocr-onnxruntime (pip install rapidocr-onnxruntime)",
+        "rapidocr",
+        "rapidocr (pip install rapidocr)",
         _rapidocr,
+        alternatives=("rapidocr_onnxruntime",),  # the older engine, still read where installed
     ),
 }
 

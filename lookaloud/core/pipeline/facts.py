@@ -45,15 +45,21 @@ class Box:
 
 @dataclass(frozen=True)
 class TextLine:
+    """One line of text read in the picture. ``block`` numbers the block it belongs to (a
+    column, a sidebar, a paragraph, a row of a form), in reading order; lines of one block are
+    next to each other in :attr:`Facts.text_lines`."""
+
     text: str
     box: Box
     confidence: float
+    block: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "box": self.box.as_list(),
             "confidence": round(self.confidence, 3),
+            "block": self.block,
         }
 
 

@@ -140,7 +140,8 @@ def _facts_from_json(data: dict[str, Any]) -> Facts:
         caption=str(data["caption"]),
         regions=tuple(RegionCaption(r["position"], r["caption"]) for r in data["regions"]),
         text_lines=tuple(
-            TextLine(t["text"], Box(*t["box"]), float(t["confidence"])) for t in data["text_lines"]
+            TextLine(t["text"], Box(*t["box"]), float(t["confidence"]), int(t.get("block", 0)))
+            for t in data["text_lines"]
         ),
         blank=bool(data["blank"]),
         notices=tuple(data.get("notices", ())),

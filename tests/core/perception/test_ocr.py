@@ -6,13 +6,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.render import DIALOG_LINES, dialog_image, require_font, text_image
+from helpers.render import (
+    DIALOG_LINES,
+    DIALOG_SIZE,
+    dialog_image,
+    photo_like_image,
+    require_font,
+    text_image,
+)
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.perception.base import TextReader
-from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
+from lookaloud.core.perception.ocr import RapidOcr3Engine, RapidOcrReader, shared_rapidocr_engine
 from lookaloud.core.pipeline.facts import TextLine
 
 
@@ -78,7 +86,7 @@ def test_boxes_and_confidences_are_sane(dialog_lines: list[TextLine]) -> None:
 @pytest.mark.usefixtures("reader")
 def test_boxes_map_back_to_the_original_size() -> None:
     big = dialog_image().resize((1600, 800), Image.Resampling.LANCZOS)
-    shrinking = RapidOcrReader(max_side=800)
+    shrinking = RapidOcrReader(max_screen_pixels=800 * 400)  # read at half the size
     cancel = next(line for line in shrinking.read(big) if "cancel" in line.text.lower())
     assert cancel.box.x0 > 1120 and cancel.box.x1 < 1520
     assert cancel.box.y0 > 580 and cancel.box.y1 < 700
@@ -99,7 +107,7 @@ def test_engine_is_created_once_per_process() -> None:
 
 
 class _BrokenEngine:
-    def __call__(self, img_content: Any) -> tuple[Any, Any]:
+    def __call__(self, img_content: Any, **_: bool) -> tuple[Any, Any]:
         raise RuntimeError("onnxruntime: bad allocation")
 
 
@@ -109,9 +117,13 @@ class _ScriptedEngine:
     def __init__(self, lines: Any) -> None:
         self.lines = lines
         self.sizes: list[tuple[int, int]] = []
+        self.classifier: list[bool] = []
 
-    def __call__(self, img_content: Any) -> tuple[Any, Any]:
+    def __call__(
+        self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False
+    ) -> tuple[Any, Any]:
         self.sizes.append(img_content.size)
+        self.classifier.append(use_cls)
         return self.lines, [0.01, 0.01, 0.01]
 
 
@@ -128,21 +140,29 @@ def test_malformed_engine_output_becomes_perception_error() -> None:
         RapidOcrReader(engine_factory=lambda: engine).read(Image.new("RGB", (100, 50)))
 
 
-def test_raw_results_are_scaled_filtered_and_ordered() -> None:
-    engine = _ScriptedEngine(
-        [
-            [[[60, 12], [90, 10], [91, 20], [61, 22]], "right", 0.9],
-            [[[5, 10], [40, 10], [40, 20], [5, 20]], "left", "0.97"],
-            [[[5, 30], [40, 30], [40, 40], [5, 40]], "faint", 0.2],
-            [[[5, 45], [40, 45], [40, 48], [5, 48]], "  ", 0.99],
-        ]
-    )
+_RAW = [
+    [[[60, 12], [90, 10], [91, 20], [61, 22]], "right", 0.9],
+    [[[5, 10], [40, 10], [40, 20], [5, 20]], "left", "0.97"],
+    [[[5, 30], [40, 30], [40, 40], [5, 40]], "faint", 0.2],
+    [[[5, 45], [40, 45], [40, 48], [5, 48]], "  ", 0.99],
+]
+
+
+def test_raw_results_of_a_photo_are_scaled_filtered_and_ordered() -> None:
+    engine = _ScriptedEngine(_RAW)
     reader = RapidOcrReader(max_side=100, engine_factory=lambda: engine)
-    lines = reader.read(Image.new("RGB", (400, 200)))
-    assert engine.sizes == [(100, 50)]
+    lines = reader.read(photo_like_image((400, 200)))
+    assert engine.sizes == [(100, 50)] and engine.classifier == [True]
     assert [line.text for line in lines] == ["left", "right"]
     assert lines[1].box.as_list() == [240, 40, 364, 88]
     assert lines[0].confidence == pytest.approx(0.97)
+
+
+def test_a_screenshot_is_read_at_native_size_without_the_classifier() -> None:
+    engine = _ScriptedEngine(_RAW)
+    lines = RapidOcrReader(max_side=100, engine_factory=lambda: engine).read(dialog_image())
+    assert engine.sizes == [DIALOG_SIZE] and engine.classifier == [False]
+    assert lines[1].box.as_list() == [60, 10, 91, 22]
 
 
 def test_no_text_result_is_empty_list() -> None:
@@ -150,19 +170,49 @@ def test_no_text_result_is_empty_list() -> None:
     assert reader.read(Image.new("RGB", (50, 50))) == []
 
 
-def test_a_long_narrow_strip_is_padded_so_detection_stays_small() -> None:
-    # RapidOCR scales until the shorter side is 736 px: a 200×2300 strip unpadded would be
-    # 736×8464 inside the detector (a 60×6000 one took 57 s and 7.5 GB before padding).
-    strip = text_image(tuple(f"Item {n} ready" for n in range(40)), size=30, width=260)
-    assert strip.width / strip.height < 0.25
+def test_a_long_narrow_strip_is_read_in_native_tiles() -> None:
+    # Before tiles, RapidOCR scaled until the shorter side was 736 px: a 60×6000 strip became
+    # 736×73600 pixels inside the detector, 57 s and 7.5 GB.
+    strip = text_image(tuple(f"Item {n} ready" for n in range(80)), size=30, width=260)
+    assert strip.height > 4000
     seen: list[tuple[int, int]] = []
 
-    def recording_engine(picture: Any) -> tuple[Any, Any]:
+    def recording_engine(picture: Any, **options: bool) -> tuple[Any, Any]:
         seen.append(picture.size)
-        return shared_rapidocr_engine()(picture)
+        return shared_rapidocr_engine()(picture, **options)
 
     lines = RapidOcrReader(engine_factory=lambda: recording_engine).read(strip)
-    ((width, height),) = seen
-    assert min(width, height) >= 0.25 * max(width, height) - 1
-    assert [line.text for line in lines[:3]] == ["Item 0 ready", "Item 1 ready", "Item 2 ready"]
+    assert len(seen) >= 2 and all(width == strip.width for width, _ in seen)
+    assert sum(height for _, height in seen) < 1.2 * strip.height
+    texts = [line.text for line in lines]
+    assert texts[:3] == ["Item 0 ready", "Item 1 ready", "Item 2 ready"]
+    assert len(texts) == len(set(texts)) >= 76  # none twice from the overlaps, hardly any lost
     assert all(line.box.x1 <= strip.width and line.box.y1 <= strip.height for line in lines)
+
+
+def test_words_stay_apart_in_small_ui_text(reader: RapidOcrReader) -> None:
+    lines = ("Don't Save", "ticket 017 zebra", "backup export 3.5 MB, done.")
+    read = [line.text for line in reader.read(text_image(lines, size=13, width=400))]
+    assert read == list(lines)
+
+
+class _Rapidocr3Output:
+    """The fields of ``rapidocr.utils.output.RapidOCROutput`` that the adapter reads."""
+
+    def __init__(self, found: bool) -> None:
+        self.boxes = np.array([[[5, 10], [40, 10], [40, 20], [5, 20]]], float) if found else None
+        self.txts = ("Don't Save",) if found else None
+        self.scores = (0.98,) if found else None
+        self.elapse_list = [0.01, 0.0, 0.02]
+
+
+def test_rapidocr3_results_take_the_older_shape() -> None:
+    calls: list[bool] = []
+
+    def engine(picture: Any, use_cls: bool) -> _Rapidocr3Output:
+        calls.append(use_cls)
+        return _Rapidocr3Output(found=picture is not None)
+
+    lines, _ = RapidOcr3Engine(engine)("picture", use_cls=False)
+    assert lines == [[[[5.0, 10.0], [40.0, 10.0], [40.0, 20.0], [5.0, 20.0]], "Don't Save", 0.98]]
+    assert RapidOcr3Engine(engine)(None) == (None, None) and calls == [False, True]

@@ -24,3 +24,10 @@ def test_a_part_without_its_library_is_a_missing_model_with_a_sentence() -> None
 def test_an_unknown_part_names_the_ones_there_are() -> None:
     with pytest.raises(SettingsError, match="choose one of: rapidocr"):
         part(READERS, "tesseract")
+
+
+def test_a_part_runs_with_any_of_its_libraries() -> None:
+    either = PartBackend(
+        "x", "the X reader", "no_such_library_here", "pip install x", str, ("json",)
+    )
+    assert either.check()

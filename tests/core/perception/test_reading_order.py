@@ -1,10 +1,10 @@
-"""Reading order on synthetic OCR lines: rows top to bottom, left to right within a row."""
+"""Reading order on synthetic OCR lines: sections and columns whole, rows within a block."""
 
 from __future__ import annotations
 
 import random
 
-from lookaloud.core.perception.reading_order import sort_reading_order
+from lookaloud.core.perception.reading_order import reading_blocks, sort_reading_order
 from lookaloud.core.pipeline.facts import Box, TextLine
 
 
@@ -94,3 +94,53 @@ def test_sorting_twice_changes_nothing() -> None:
     once = sort_reading_order(lines)
     assert sort_reading_order(once) == once
     assert _texts(once) == ["y", "x", "z"]
+
+
+def _column(name: str, left: float, top: float, count: int, width: float = 440) -> list[TextLine]:
+    """``count`` long lines of running text, 20 px tall with 8 px between them."""
+    return [
+        _line(f"{name}{i}", left, top + 28 * i, left + width, top + 28 * i + 20)
+        for i in range(count)
+    ]
+
+
+def test_two_columns_of_running_text_are_read_one_after_the_other() -> None:
+    title = _line("Title", 40, 20, 300, 50)
+    left, right = _column("L", 40, 100, 8), _column("R", 560, 100, 8)
+    order = _texts(sort_reading_order(_shuffled([title, *left, *right])))
+    assert order == ["Title", *_texts(left), *_texts(right)]
+    blocks = reading_blocks([title, *left, *right])
+    assert [_texts(block) for block in blocks] == [["Title"], _texts(left), _texts(right)]
+    numbers = [line.block for line in sort_reading_order([title, *left, *right])]
+    assert numbers == [0] + [1] * len(left) + [2] * len(right)
+
+
+def test_a_sidebar_is_read_before_the_page_beside_it() -> None:
+    sidebar = [_line(f"nav{i}", 20, 30 + 50 * i, 140, 50 + 50 * i) for i in range(10)]
+    page = [_line("Heading", 260, 30, 600, 60), *_column("P", 260, 90, 15, width=700)]
+    order = _texts(sort_reading_order(_shuffled(sidebar + page)))
+    assert order == _texts(sidebar) + _texts(page)
+
+
+def test_a_form_with_a_wide_gap_between_labels_and_values_is_read_row_by_row() -> None:
+    lines = []
+    for row, (label, value) in enumerate([("Name:", "Ada"), ("Born:", "1815"), ("Job:", "Maths")]):
+        lines += [_line(label, 20, 40 + row * 28, 90, 60 + row * 28)]
+        lines += [_line(value, 400, 41 + row * 28, 470, 61 + row * 28)]
+    assert _texts(sort_reading_order(_shuffled(lines))) == [
+        "Name:", "Ada", "Born:", "1815", "Job:", "Maths"
+    ]  # fmt: skip
+
+
+def test_a_menu_title_beside_a_long_list_stays_a_row_above_it() -> None:
+    bar = [_line("File", 20, 4, 60, 22), _line("Help", 600, 4, 650, 22)]
+    items = [_line(f"item{i}", 20, 40 + 28 * i, 200, 60 + 28 * i) for i in range(8)]
+    keys = [_line(f"Ctrl+{i}", 300, 40 + 28 * i, 360, 60 + 28 * i) for i in range(8)]
+    rows = [text for pair in zip(_texts(items), _texts(keys), strict=True) for text in pair]
+    assert _texts(sort_reading_order(_shuffled(bar + items + keys))) == ["File", "Help", *rows]
+
+
+def test_blocks_of_nothing_and_of_one_line() -> None:
+    only = _line("Only", 10, 10, 80, 30)
+    assert reading_blocks([]) == []
+    assert reading_blocks([only]) == [[only]]
