@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-WEIGHT_TYPES = ("bf16", "q8_0", "q4_0")
+WEIGHT_TYPES = ("f32", "bf16", "q8_0", "q4_0")
+"""f32 keeps the weights exact (for checking the conversion against transformers); bf16 is the
+published precision; q8_0 and q4_0 are llama.cpp's 8- and 4-bit blocks."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def _add_hyperparameters(writer: Any, config: dict[str, Any], weights: str) -> N
     writer.add_rope_freq_base(float(rope.get("rope_theta", config.get("rope_theta", 1e6))))
     writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
     file_types = {
+        "f32": gguf.LlamaFileType.ALL_F32,
         "bf16": gguf.LlamaFileType.MOSTLY_BF16,
         "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
         "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0,
@@ -139,7 +142,7 @@ def _tensors(folder: Path) -> Iterator[tuple[str, np.ndarray[Any, Any]]]:
 def _encoded(tensor: np.ndarray[Any, Any], weights: str) -> tuple[np.ndarray[Any, Any], Any]:
     import gguf
 
-    if tensor.ndim == 1:
+    if tensor.ndim == 1 or weights == "f32":
         return tensor.astype(np.float32), gguf.GGMLQuantizationType.F32
     kind = {
         "bf16": gguf.GGMLQuantizationType.BF16,

@@ -113,3 +113,33 @@ def test_a_missing_file_is_a_sentence(tmp_path: Path) -> None:
 
 def test_threads_are_physical_cores() -> None:
     assert 1 <= physical_cores() <= (os.cpu_count() or 1)
+
+
+def test_with_exact_weights_llamacpp_writes_the_tokens_transformers_writes(
+    tiny_qwen_dir: Path, gguf_files: dict[str, Path]
+) -> None:
+    """The proof that conversion and chat template are right: the same prompt, tokenized the
+    same, and the same greedy continuation from f32 weights in both engines."""
+    import itertools
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen_dir)
+    chat = [{"role": m.role, "content": m.content} for m in CHAT]
+    prompt = tokenizer.apply_chat_template(
+        chat, tokenize=False, add_generation_prompt=True, enable_thinking=False
+    )
+    writer = LlamaCppWriter(gguf_files["f32"], threads=2)
+    assert writer.build_prompt(list(CHAT)) == prompt  # the template read from the GGUF file
+    ids = tokenizer(prompt)["input_ids"]
+    llama = writer.load()
+    assert llama.tokenize(prompt.encode(), False, True) == ids
+    model = AutoModelForCausalLM.from_pretrained(tiny_qwen_dir, dtype=torch.float32)
+    with torch.inference_mode():
+        out = model.generate(
+            torch.tensor([ids]), max_new_tokens=16, do_sample=False, repetition_penalty=1.0
+        )
+    expected = out[0, len(ids) :].tolist()
+    written = llama.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0, reset=True)
+    assert list(itertools.islice(written, len(expected))) == expected
