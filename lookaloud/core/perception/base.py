@@ -11,9 +11,14 @@ from lookaloud.core.pipeline.facts import TextLine
 
 
 class Captioner(Protocol):
-    """Turns pictures into short captions; one call captions a whole batch."""
+    """Turns pictures into short captions; one call captions a whole batch.
 
-    def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]: ...
+    ``side`` is the square the pictures are resized to; None: the model's own size.
+    """
+
+    def caption(
+        self, images: Sequence[Image.Image], max_new_tokens: int = 30, side: int | None = None
+    ) -> list[str]: ...
 
 
 class TextReader(Protocol):

@@ -78,15 +78,18 @@ class BlipCaptioner:
                 # Loading converts weights with PyTorch's threads: keep that on the compute thread.
                 self._loaded = compute_thread().run(self._load)
 
-    def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]:
-        """One caption per image, all generated in a single batched call."""
+    def caption(
+        self, images: Sequence[Image.Image], max_new_tokens: int = 30, side: int | None = None
+    ) -> list[str]:
+        """One caption per image, all generated in a single batched call; at ``side`` pixels
+        square when given (the position embeddings are interpolated), else the model's size."""
         if not images:
             return []
         self.load()
         assert self._loaded is not None
         try:
             tokens = compute_thread().run(
-                lambda: self._forward(self._preprocess(images), max_new_tokens)
+                lambda: self._forward(self._preprocess(images, side), max_new_tokens)
             )
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
             raise PerceptionError(
@@ -114,12 +117,13 @@ class BlipCaptioner:
             )
         return _Loaded(processor=processor, model=model)
 
-    def _preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def _preprocess(self, images: Sequence[Image.Image], side: int | None) -> torch.Tensor:
         assert self._loaded is not None
         rgb = [image if image.mode == "RGB" else image.convert("RGB") for image in images]
-        pixel_values: torch.Tensor = self._loaded.processor(images=rgb, return_tensors="pt")[
-            "pixel_values"
-        ]
+        size = {"size": {"height": side, "width": side}} if side else {}
+        pixel_values: torch.Tensor = self._loaded.processor(
+            images=rgb, return_tensors="pt", **size
+        )["pixel_values"]
         return pixel_values
 
     def _forward(self, pixel_values: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
@@ -129,6 +133,8 @@ class BlipCaptioner:
         with torch.inference_mode():
             tokens: torch.Tensor = model.generate(
                 pixel_values=pixel_values.to(model.dtype),
+                # Another size than the one trained on: the patch positions are interpolated.
+                interpolate_pos_encoding=pixel_values.shape[-1] != _trained_side(model),
                 max_new_tokens=max_new_tokens,
                 num_beams=1,
                 do_sample=False,
@@ -140,6 +146,11 @@ class BlipCaptioner:
         assert self._loaded is not None
         texts = self._loaded.processor.batch_decode(tokens, skip_special_tokens=True)
         return [clean_caption(str(text)) for text in texts]
+
+
+def _trained_side(model: BlipForConditionalGeneration) -> int:
+    vision: Any = model.config.vision_config
+    return int(vision.image_size)
 
 
 def _load_failed_message(model: str) -> str:

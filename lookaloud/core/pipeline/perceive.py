@@ -29,6 +29,10 @@ T = TypeVar("T")
 MIN_TEXT_CONFIDENCE = 0.5
 # Regions are cropped from a copy this size so each crop still has detail for the captioner.
 REGION_SOURCE_SIDE = 1152
+# Parts are captioned at BLIP's pre-training size: the whole picture at 384 px and the three
+# parts at 224 px took 1.69-1.91 s against 2.30-2.46 s for all four at 384 (benchmark models,
+# 2-core AMD EPYC), and a part needs less detail than the whole.
+REGION_CAPTION_SIDE = 224
 
 
 PartialFacts = Callable[[str | None, list[TextLine] | None], None]
@@ -99,14 +103,15 @@ class Perception:
         began = self._clock()
         crops = region_crops(downscale(image, REGION_SOURCE_SIDE), self._config.detail)
         side = self._config.caption_image_side
-        batch = [downscale(image, side)] + [downscale(crop, side) for _, crop in crops]
-        captions = captioner.caption(batch)
+        whole = captioner.caption([downscale(image, side)])[0]
+        run.cancel.raise_if_cancelled()
+        part_side = min(side, REGION_CAPTION_SIDE)
+        parts = [downscale(crop, part_side) for _, crop in crops]
+        texts = captioner.caption(parts, side=part_side) if parts else []
         run.timed("caption", began)
         run.cancel.raise_if_cancelled()
-        regions = [
-            RegionCaption(pos, text) for (pos, _), text in zip(crops, captions[1:], strict=True)
-        ]
-        return captions[0], regions
+        regions = [RegionCaption(pos, text) for (pos, _), text in zip(crops, texts, strict=True)]
+        return whole, regions
 
     def _read_text(self, image: Image.Image, run: RunState) -> list[TextLine]:
         """May run on a second thread; ``look`` announces the phase."""

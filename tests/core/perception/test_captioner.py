@@ -113,3 +113,25 @@ def test_torch_threads_is_applied_on_load(tiny_blip_dir: Path) -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+class SizeRecordingCaptioner(BlipCaptioner):
+    """The real captioner, keeping the size of the pictures it was given to the model at."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(model, hub=OFFLINE)
+        self.sides: list[int] = []
+
+    def _forward(self, pixel_values: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
+        self.sides.append(int(pixel_values.shape[-1]))
+        return super()._forward(pixel_values, max_new_tokens)
+
+
+def test_another_side_than_the_trained_one_is_captioned_with_interpolated_positions(
+    tiny_blip_dir: Path,
+) -> None:
+    recording = SizeRecordingCaptioner(str(tiny_blip_dir))
+    trained = recording.caption(sample_images(), max_new_tokens=6)
+    other = recording.caption(sample_images(), max_new_tokens=6, side=48)
+    assert len(trained) == len(other) == 3 and any(other)
+    assert recording.sides[1] == 48 and recording.sides[0] != 48

@@ -32,7 +32,9 @@ class MeetingCaptioner:
         self.met = False
         self.finished_at = 0.0
 
-    def caption(self, images: Sequence[Image.Image], max_new_tokens: int = 30) -> list[str]:
+    def caption(
+        self, images: Sequence[Image.Image], max_new_tokens: int = 30, side: int | None = None
+    ) -> list[str]:
         self.met = self.reader_started.wait(self.wait_s)
         self.finished_at = time.perf_counter()
         return ["a dialog box on a grey screen"] * len(images)
