@@ -23,7 +23,7 @@ from huggingface_hub.errors import (
 
 from lookaloud.core.errors import ModelMissing
 from lookaloud.core.i18n import N_, tr
-from lookaloud.core.runtime.hub import HubAccess, Progress, progress_class
+from lookaloud.core.runtime.hub import HubAccess, Progress, progress_class, unreachable_reason
 
 
 @dataclass(frozen=True)
@@ -91,16 +91,12 @@ def pull_gguf(release: GgufRelease, hub: HubAccess, progress: Progress = True) -
 
 
 def _unreachable(release: GgufRelease, hub: HubAccess) -> str:
-    if hub.offline:
-        reason = tr("offline mode is on (HF_HUB_OFFLINE), so unset it")
-    else:
-        reason = tr("check the internet connection")
     return tr(
         "Lookaloud could not reach the model hub to download {file} ({size}); {reason} and "
         "run `lookaloud models pull` again.",
         file=release.filename,
         size=tr(release.size),
-        reason=reason,
+        reason=unreachable_reason(hub),
     )
 
 

@@ -355,18 +355,21 @@ def _missing_message(model_id: str, role: ModelRole, *, hub_unreachable: bool = 
     )
 
 
-def _unreachable_message(model_id: str, hub: HubAccess) -> str:
+def unreachable_reason(hub: HubAccess) -> str:
+    """What the user can do when the hub cannot be reached, for a download message."""
     if hub.offline:
-        reason = tr("offline mode is on (HF_HUB_OFFLINE), so unset it")
-    else:
-        reason = tr("check the internet connection")
+        return tr("offline mode is on (HF_HUB_OFFLINE), so unset it")
+    return tr("check the internet connection")
+
+
+def _unreachable_message(model_id: str, hub: HubAccess) -> str:
     return tr(
         "Lookaloud could not reach the model hub to download {model}{size}; {reason} and run "
         "`lookaloud models pull` again.",
         "error",
         model=model_id,
         size=_size_note(model_id),
-        reason=reason,
+        reason=unreachable_reason(hub),
     )
 
 
