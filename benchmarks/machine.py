@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import platform
 import time
-from pathlib import Path
 from typing import Any
+
+from lookaloud.core.perception.ocr_runtime import choose_runtime
+from lookaloud.core.runtime.cpu import cpu_has_native_bf16, read_cpuinfo
 
 
 def machine_info() -> dict[str, Any]:
     import torch
     import transformers
 
-    from lookaloud.core.writers.local import cpu_has_native_bf16
-
-    cpuinfo = _cpuinfo()
+    cpuinfo = read_cpuinfo()
     return {
         "cpu": _cpu_model(cpuinfo) or platform.processor(),
         "cpu_flags": instruction_sets(cpuinfo),
@@ -27,6 +27,7 @@ def machine_info() -> dict[str, Any]:
         "transformers": transformers.__version__,
         "torch_threads": torch.get_num_threads(),
         "read_gb_s": read_bandwidth_gb_s(),
+        "ocr_runtime": choose_runtime("auto"),  # the product's; the baseline's is onnxruntime
         "load_before": os.getloadavg(),
     }
 
@@ -56,13 +57,6 @@ def instruction_sets(cpuinfo: str) -> list[str]:
         if key.strip() in ("flags", "Features"):
             return sorted(f for f in value.split() if any(k in f for k in _KERNEL_FLAGS))
     return []
-
-
-def _cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def _cpu_model(cpuinfo: str) -> str:

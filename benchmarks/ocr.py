@@ -29,6 +29,7 @@ from typing import Any
 from PIL import Image
 
 from benchmarks.ocr_corpus import Sample, TruthLine, corpus
+from lookaloud.core.perception.ocr_runtime import RUNTIMES, choose_runtime
 from lookaloud.core.pipeline.facts import TextLine
 
 Reader = Callable[[Image.Image], list[TextLine]]
@@ -199,8 +200,9 @@ def _mean(values: Any) -> float | None:
     return round(statistics.fmean(kept), 4) if kept else None
 
 
-def machine() -> dict[str, Any]:
+def machine(runtime: str = "auto") -> dict[str, Any]:
     """The CPU and the libraries the figures were measured with."""
+
     import onnxruntime
 
     cpuinfo = _cpuinfo()
@@ -214,6 +216,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "flags": [f for f in wanted if f in flags],
         "engine": _engine(),
+        "runtime": choose_runtime(runtime),
         "onnxruntime": onnxruntime.__version__,
         "python": platform.python_version(),
         "load_before": [round(x, 2) for x in os.getloadavg()],
@@ -239,23 +242,26 @@ def _cpuinfo() -> list[str]:
         return []
 
 
-def product_reader() -> Reader:
-    from lookaloud.core.perception.ocr import RapidOcrReader
+def product_reader(runtime: str = "auto") -> Reader:
+    from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
 
-    reader = RapidOcrReader()
+    reader = RapidOcrReader(engine_factory=lambda: shared_rapidocr_engine(runtime))
     reader.warm_up()
     return reader.read
 
 
-def run(*, quick: bool, only: str | None = None, reader: Reader | None = None) -> dict[str, Any]:
-    read = reader or product_reader()
+def run(
+    *, quick: bool, only: str | None = None, reader: Reader | None = None, runtime: str = "auto"
+) -> dict[str, Any]:
+    read = reader or product_reader(runtime)
     scores = []
     for sample in corpus(quick=quick):
         if only and only not in sample.name:
             continue
         _SIZES[sample.name] = sample.image.size
         scores.append(score(sample, read))
-    return {"machine": machine(), "summary": summary(scores), "images": [asdict(s) for s in scores]}
+    images = [asdict(s) for s in scores]
+    return {"machine": machine(runtime), "summary": summary(scores), "images": images}
 
 
 def table(report: dict[str, Any]) -> str:
@@ -282,8 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="three small pictures (the tests)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--only", help="only pictures whose name contains this")
+    parser.add_argument(
+        "--runtime", choices=RUNTIMES, default="auto", help="what runs the OCR models"
+    )
     args = parser.parse_args(argv)
-    report = run(quick=args.quick, only=args.only)
+    report = run(quick=args.quick, only=args.only, runtime=args.runtime)
     print(json.dumps(report, indent=2) if args.json else table(report))
     return 0
 

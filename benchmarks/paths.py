@@ -268,7 +268,7 @@ class BaselinePath:
         self._qwen: Any = AutoModelForCausalLM.from_pretrained(
             self._folders.qwen, dtype=torch_dtype
         )
-        self._ocr = shared_rapidocr_engine()
+        self._ocr = shared_rapidocr_engine("onnxruntime")  # the tutorial's runtime
         self.run()
 
     def run(self) -> RunFigures:

@@ -58,6 +58,7 @@ def output_fingerprint(
             "writer_model": remote.model if remote else choice.writer_model,
             "server": remote.base_url if remote else "",
             "ocr": choice.ocr and config.ocr,
+            "ocr_runtime": choice.ocr_runtime,
             "backend": backend or choice.backend,
             "lang": config.lang,
             "detail": config.detail.value,
@@ -86,7 +87,7 @@ def models_for(choice: ModelChoice) -> Models:
         captioner=None
         if backend.sees_images
         else ModelSlot(lambda: captioner.make(choice.caption_model)),
-        reader=ModelSlot(reader.make) if choice.ocr else None,
+        reader=ModelSlot(lambda: reader.make(choice.ocr_runtime)) if choice.ocr else None,
         writer=ModelSlot(prepared.make),
         backend=backend.name,
         fallback_writer=_taking_over(backend.takes_over, choice, local_lock),

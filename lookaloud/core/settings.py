@@ -7,7 +7,7 @@ dialog). The file is ``settings.toml`` in the user's config folder::
     version = 2
     [general]   lang, detail
     [models]    caption_model, writer_model
-    [pipeline]  ocr, max_attempts, max_file_mb, phase_budget, caption_image_side,
+    [pipeline]  ocr, ocr_runtime, max_attempts, max_file_mb, phase_budget, caption_image_side,
                 max_new_tokens, temperature
     [speech]    backend, output, rate, voice
     [logging]   request_log
@@ -43,6 +43,7 @@ import tomli_w
 
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.i18n import N_, tr
+from lookaloud.core.perception.ocr_runtime import RUNTIMES
 from lookaloud.core.pipeline.facts import Detail
 
 SCHEMA_VERSION = 2
@@ -109,6 +110,13 @@ class ModelSettings:
 @dataclass(frozen=True)
 class PipelineSettings:
     ocr: bool = _setting(True, "Read the text in images.")
+    ocr_runtime: str = _setting(
+        "auto",
+        "What runs the text reader: OpenVINO (about twice as fast where the processor has "
+        "bfloat16), onnxruntime, or auto: OpenVINO where it is faster and passes a test read "
+        "on this computer, else onnxruntime.",
+        choices=RUNTIMES,
+    )
     first_sentence_from_facts: bool = _setting(
         True,
         "Say a first sentence from the text or caption as soon as it is found, before the "

@@ -285,7 +285,7 @@ def test_with_overrides_refuses_unknown_names_with_a_suggestion() -> None:
 def test_the_schema_describes_every_setting_once() -> None:
     specs = list(setting_specs())
 
-    assert len(specs) == 38
+    assert len(specs) == 39
     assert len({spec.key for spec in specs}) == len(specs)  # short names are unambiguous
     assert all(spec.rule.description.endswith(".") for spec in specs)
     assert {spec.section for spec in specs} == {

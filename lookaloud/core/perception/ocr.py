@@ -16,6 +16,7 @@ read with the classifier on, since a camera may hold text at any angle.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ from PIL import Image
 
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.i18n import tr
+from lookaloud.core.perception.ocr_runtime import choose_runtime
 from lookaloud.core.perception.reading_order import sort_reading_order
 from lookaloud.core.perception.spaces import with_spaces
 from lookaloud.core.perception.tiles import MAX_TILE_SIDE, Tile, plan_tiles
@@ -60,26 +62,25 @@ class OcrEngine(Protocol):
 
 # Deliberate per-process cache: building the engine loads three ONNX models (about half a second
 # and tens of megabytes), and one engine can serve every reader and thread.
-_shared_engine: OcrEngine | None = None
+_shared_engines: dict[str, OcrEngine] = {}
 _shared_engine_lock = threading.Lock()
 
 
-def shared_rapidocr_engine() -> OcrEngine:
-    """The process-wide RapidOCR engine, created on first use."""
-    global _shared_engine
+def shared_rapidocr_engine(runtime: str = "auto") -> OcrEngine:
+    """The process-wide RapidOCR engine for the ``[pipeline] ocr_runtime`` setting ``runtime``,
+    created on first use."""
     with _shared_engine_lock:
-        if _shared_engine is None:
-            _shared_engine = _create_rapidocr_engine()
-        return _shared_engine
+        if runtime not in _shared_engines:
+            _shared_engines[runtime] = _create_rapidocr_engine(runtime)
+        return _shared_engines[runtime]
 
 
-def _create_rapidocr_engine() -> OcrEngine:
-    """The newer ``rapidocr`` (PP-OCRv6 small) where it is installed, else ``rapidocr_onnxruntime``
+def _create_rapidocr_engine(runtime: str) -> OcrEngine:
+    """The newer ``rapidocr`` (PP-OCRv6 small) where it is installed, on the runtime that suits
+    this CPU (see :mod:`~lookaloud.core.perception.ocr_runtime`), else ``rapidocr_onnxruntime``
     (PP-OCRv4); both wheels ship their models, so neither downloads anything."""
-    try:
-        return _rapidocr3_engine()
-    except ImportError:
-        pass
+    if importlib.util.find_spec("rapidocr") is not None:
+        return rapidocr3_engine(choose_runtime(runtime))
     try:
         from rapidocr_onnxruntime import RapidOCR  # heavy import (onnxruntime, OpenCV): lazy
     except ImportError as exc:
@@ -103,15 +104,23 @@ def _start_failure() -> PerceptionError:
     )
 
 
-def _rapidocr3_engine() -> OcrEngine:
-    from rapidocr import RapidOCR  # heavy import (onnxruntime, OpenCV): lazy
+def rapidocr3_engine(runtime: str) -> RapidOcr3Engine:
+    """``rapidocr`` 3 with its models run by ``runtime`` ("openvino" or "onnxruntime")."""
+    from rapidocr import EngineType, RapidOCR  # heavy import (onnxruntime, OpenCV): lazy
 
-    options = {"Global.log_level": "error", "Det.limit_type": "max", "Rec.rec_batch_num": REC_BATCH}
+    engine_type = EngineType.OPENVINO if runtime == "openvino" else EngineType.ONNXRUNTIME
+    options = {
+        "Global.log_level": "error",
+        "Det.limit_type": "max",
+        "Det.limit_side_len": MAX_TILE_SIDE,
+        "Rec.rec_batch_num": REC_BATCH,
+        **{f"{model}.engine_type": engine_type for model in ("Det", "Cls", "Rec")},
+    }
     try:
-        engine = RapidOCR(params={**options, "Det.limit_side_len": MAX_TILE_SIDE})
+        engine = RapidOCR(params=options)
     except Exception as exc:  # any start-up failure means the same to the user
         raise _start_failure() from exc
-    return RapidOcr3Engine(engine)
+    return RapidOcr3Engine(engine, runtime)
 
 
 class RapidOcr3Engine:
@@ -121,8 +130,9 @@ class RapidOcr3Engine:
     are passed on and the lines' text is used as read.
     """
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, runtime: str = "onnxruntime") -> None:
         self._engine = engine
+        self.runtime = runtime  # what runs its models: "openvino" or "onnxruntime"
 
     def __call__(
         self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False

@@ -59,10 +59,11 @@ def _blip(model: str) -> Captioner:
     return captioner
 
 
-def _rapidocr(_model: str) -> TextReader:
-    from lookaloud.core.perception.ocr import RapidOcrReader
+def _rapidocr(runtime: str) -> TextReader:
+    """A reader on the shared engine; ``runtime`` is the ``[pipeline] ocr_runtime`` setting."""
+    from lookaloud.core.perception.ocr import RapidOcrReader, shared_rapidocr_engine
 
-    return RapidOcrReader()
+    return RapidOcrReader(engine_factory=lambda: shared_rapidocr_engine(runtime or "auto"))
 
 
 CAPTIONERS: dict[str, PartBackend[Captioner]] = {

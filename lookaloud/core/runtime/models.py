@@ -89,6 +89,7 @@ class ModelChoice:
     backend: str = "local"
     remote: RemoteSettings = field(default_factory=RemoteSettings)
     engine: str = "auto"  # what runs the local writer: auto, llamacpp or transformers
+    ocr_runtime: str = "auto"  # what runs the OCR models: auto, openvino or onnxruntime
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelChoice:
@@ -101,4 +102,5 @@ class ModelChoice:
             backend=settings.remote.writer,
             remote=settings.remote,
             engine=settings.models.engine,
+            ocr_runtime=settings.pipeline.ocr_runtime,
         )

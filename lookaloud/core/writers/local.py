@@ -33,7 +33,7 @@ from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import ModelLoadFailed, WriterError
 from lookaloud.core.i18n import tr
 from lookaloud.core.runtime.compute import compute_thread
-from lookaloud.core.runtime.dtypes import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
+from lookaloud.core.runtime.cpu import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
 from lookaloud.core.runtime.dtypes import preferred_dtype
 from lookaloud.core.runtime.hub import WRITING, HubAccess, quiet_transformers, resolve_model
 from lookaloud.core.runtime.loading import ProcessCache, load_failures
