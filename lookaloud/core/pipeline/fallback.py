@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from lookaloud.core.pipeline.facts import Facts, TextLine
 from lookaloud.core.pipeline.opening import Opening
-from lookaloud.core.pipeline.prompt import position_words, templates
+from lookaloud.core.pipeline.prompt import position_words, templates, text_runs
 from lookaloud.core.pipeline.sentences import join_sentences
 
 _LIST_SEPARATOR = {"en": "; ", "zh": "；"}
@@ -45,8 +45,7 @@ def facts_only_description(facts: Facts, lang: str, heard: Opening | None = None
     if regions:
         parts.append(regions)
     lines = [line for line in facts.text_lines if not (heard and line.text == heard.quoted)]
-    if lines:
-        parts.append(spoken["fallback_text"].format(text=_quoted_text(lines, lang)))
+    parts += _text_sentences(lines, facts, lang)
     if len(parts) == 1 and heard is None:
         parts.append(spoken["fallback_nothing"])
     return join_sentences(parts, lang)
@@ -64,6 +63,25 @@ def _regions_sentence(facts: Facts, lang: str) -> str:
     if not items:
         return ""
     return spoken["fallback_regions"].format(regions=_LIST_SEPARATOR[lang].join(items))
+
+
+def _text_sentences(lines: Sequence[TextLine], facts: Facts, lang: str) -> list[str]:
+    """The text in reading order: one sentence, or one per part of the picture when it lies in
+    several ("Left part: "Inbox"; "Drafts"."), so a sidebar is heard apart from the page."""
+    spoken = templates(lang).section("spoken")
+    runs = text_runs(lines, facts.width, facts.height)
+    if len(runs) < 2:
+        return [spoken["fallback_text"].format(text=_quoted_text(lines, lang))] if lines else []
+    return [spoken["fallback_text_parts"]] + [
+        spoken["fallback_text_run"].format(
+            position=_capitalised(position_words(position, lang)), text=_quoted_text(run, lang)
+        )
+        for position, run in runs
+    ]
+
+
+def _capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def _quoted_text(lines: Sequence[TextLine], lang: str) -> str:

@@ -7,6 +7,7 @@ never touch code; the file's ``version`` travels with every result.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -109,19 +110,84 @@ def _region_lines(facts: Facts, tpl: Templates) -> list[str]:
 
 
 def _text_lines(facts: Facts, tpl: Templates) -> list[str]:
-    """One line per run of text lines in the same part of the image, in reading order: the
-    position is written once per run, which keeps the prompt short (it is read on the CPU)."""
+    """One line per run of text (see :func:`text_runs`): the position is written once per run,
+    which keeps the prompt short (it is read on the CPU)."""
     f = tpl.section("facts")
     if not facts.text_lines:
         return [f["no_text"]]
-    runs: list[tuple[str, list[TextLine]]] = []
-    for line in facts.text_lines:
-        position = grid_position(line.box, facts.width, facts.height)
-        if runs and runs[-1][0] == position:
-            runs[-1][1].append(line)
-        else:
-            runs.append((position, [line]))
+    runs = text_runs(facts.text_lines, facts.width, facts.height)
     return [f["text_heading"]] + [_text_run(position, run, tpl) for position, run in runs]
+
+
+COLUMN_MIN_HEIGHT = 0.5
+"""A block of text at least this share of the picture's height, and narrow (see
+COLUMN_MAX_WIDTH), is a column or a sidebar: it is named by its side alone, so its lines stay
+together instead of being cut where they cross from the top third to the middle one."""
+COLUMN_MAX_WIDTH = 0.5
+
+
+def text_runs(
+    lines: Sequence[TextLine], width: int, height: int
+) -> list[tuple[str, list[TextLine]]]:
+    """The lines, in reading order, as runs that lie in one place, with that place's name.
+
+    Where the reader found several blocks (:attr:`TextLine.block`), one that runs down a side of
+    the picture is one run named ``left`` or ``right`` ("the left part": a sidebar, a column);
+    the lines of any other block are grouped by the 3×3 grid cell of each line, as neighbours in
+    one cell are.
+    """
+    runs: list[tuple[str, list[TextLine]]] = []
+    stacks = _stacks(lines)
+    for stack in stacks:
+        side = _column_side(stack, width, height) if len(stacks) > 1 else None
+        for line in stack:
+            position = side or grid_position(line.box, width, height)
+            if runs and runs[-1][0] == position:
+                runs[-1][1].append(line)
+            else:
+                runs.append((position, [line]))
+    return runs
+
+
+def _stacks(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    """The lines cut into their blocks, and consecutive blocks that share most of their width
+    joined again: the reader may cut a sidebar in two where the page beside it has a gap."""
+    stacks: list[list[TextLine]] = []
+    for block in _blocks(lines):
+        if stacks and _share_width(stacks[-1], block):
+            stacks[-1] += block
+        else:
+            stacks.append(list(block))
+    return stacks
+
+
+def _blocks(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    blocks: list[list[TextLine]] = []
+    for line in lines:
+        if blocks and blocks[-1][-1].block == line.block:
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return blocks
+
+
+def _share_width(upper: Sequence[TextLine], lower: Sequence[TextLine]) -> bool:
+    a0, a1 = min(t.box.x0 for t in upper), max(t.box.x1 for t in upper)
+    b0, b1 = min(t.box.x0 for t in lower), max(t.box.x1 for t in lower)
+    overlap = min(a1, b1) - max(a0, b0)
+    return overlap >= 0.5 * min(a1 - a0, b1 - b0)
+
+
+def _column_side(block: Sequence[TextLine], width: int, height: int) -> str | None:
+    """``left`` or ``right`` for a tall narrow block off the middle; None for any other."""
+    if len(block) < 2:
+        return None
+    x0, x1 = min(b.box.x0 for b in block), max(b.box.x1 for b in block)
+    y0, y1 = min(b.box.y0 for b in block), max(b.box.y1 for b in block)
+    if y1 - y0 < COLUMN_MIN_HEIGHT * height or x1 - x0 > COLUMN_MAX_WIDTH * width:
+        return None
+    column = _third((x0 + x1) / 2, width)
+    return ("left", None, "right")[column]
 
 
 def _text_run(position: str, lines: list[TextLine], tpl: Templates) -> str:

@@ -216,3 +216,18 @@ def test_rapidocr3_results_take_the_older_shape() -> None:
     lines, _ = RapidOcr3Engine(engine)("picture", use_cls=False)
     assert lines == [[[[5.0, 10.0], [40.0, 10.0], [40.0, 20.0], [5.0, 20.0]], "Don't Save", 0.98]]
     assert RapidOcr3Engine(engine)(None) == (None, None) and calls == [False, True]
+
+
+def test_a_real_sidebar_reaches_the_writer_as_the_left_part(reader: RapidOcrReader) -> None:
+    from benchmarks.ocr_corpus import LIGHT, available_fonts, render
+    from lookaloud.core.pipeline.facts import Facts, ImageKind
+    from lookaloud.core.pipeline.prompt import facts_block
+
+    sample = render("sidebar", family=available_fonts("latin")[0], size=14, theme=LIGHT, seed=3)
+    lines = reader.read(sample.image)
+    facts = Facts(*sample.image.size, ImageKind.SCREENSHOT, text_lines=tuple(lines))
+    left = next(ln for ln in facts_block(facts, "en").splitlines() if ln.startswith("- left part"))
+    entries = [t.text for t in sample.lines if t.block == 0]
+    assert sum(f'"{entry}"' in left for entry in entries) >= len(entries) - 1, left
+    page = [t.text for t in sample.lines if t.block == 1]
+    assert not any(f'"{text}"' in left for text in page), left

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from helpers.samples import DIALOG
-from lookaloud.core.pipeline.facts import Facts, ImageKind, RegionCaption
+from lookaloud.core.pipeline.facts import Box, Facts, ImageKind, RegionCaption, TextLine
 from lookaloud.core.pipeline.fallback import blank_description, colour_words, facts_only_description
 
 
@@ -37,3 +37,18 @@ def test_blank_sentences() -> None:
     assert blank_description("zh", colour_words("black", "zh"), screen=False).startswith(
         "这张图片几乎全是黑"
     )
+
+
+def test_facts_only_reads_a_sidebar_apart_from_the_page() -> None:
+    sidebar = tuple(
+        TextLine(text, Box(24, 40 + 150 * i, 150, 60 + 150 * i), 0.9, block=0)
+        for i, text in enumerate(("Inbox", "Drafts", "Sent", "Spam", "Trash"))
+    )
+    page = (TextLine("Welcome back", Box(300, 40, 1100, 60), 0.9, block=1),)
+    facts = Facts(1280, 800, ImageKind.SCREENSHOT, text_lines=sidebar + page)
+    text = facts_only_description(facts, "en")
+    assert (
+        'Text on the image, part by part. Left part: "Inbox"; "Drafts"; "Sent"; "Spam"; '
+        '"Trash". Top centre: "Welcome back".'
+    ) in text
+    assert "左侧部分：“Inbox”；“Drafts”" in facts_only_description(facts, "zh")

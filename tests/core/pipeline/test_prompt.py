@@ -10,6 +10,7 @@ from lookaloud.core.pipeline.prompt import (
     facts_block,
     grid_position,
     prompt_version,
+    text_runs,
 )
 
 
@@ -57,8 +58,8 @@ def test_simple_retry_prompt_is_shorter() -> None:
 
 
 def test_prompt_version_names_template_and_language() -> None:
-    assert prompt_version("en") == "blind-reader-2/en"
-    assert prompt_version("zh") == "blind-reader-2/zh"
+    assert prompt_version("en") == "blind-reader-3/en"
+    assert prompt_version("zh") == "blind-reader-3/zh"
 
 
 def test_neighbouring_lines_in_one_part_share_one_line_of_facts() -> None:
@@ -114,3 +115,36 @@ def test_an_animation_or_a_multipage_file_is_said_to_be_one() -> None:
     assert "动画，共 12 帧" in facts_block(animated, "zh")
     scanned = changed(still, frames=3)
     assert "3 pages; these facts are from the first page." in facts_block(scanned, "en")
+
+
+def _sidebar_page() -> Facts:
+    """A 1280×800 screen: five entries down a sidebar (block 0), a heading and two lines of the
+    page beside it (block 1)."""
+    sidebar = tuple(
+        TextLine(text, Box(24, 40 + 150 * i, 150, 60 + 150 * i), 0.9, block=0)
+        for i, text in enumerate(("Inbox", "Drafts", "Sent", "Spam", "Trash"))
+    )
+    page = tuple(
+        TextLine(text, Box(300, y, 1100, y + 20), 0.9, block=1)
+        for text, y in (("Welcome back", 40), ("You have 3 new messages", 80))
+    )
+    return Facts(1280, 800, ImageKind.SCREENSHOT, text_lines=sidebar + page)
+
+
+def test_a_sidebar_is_one_run_on_the_left_not_cut_into_thirds() -> None:
+    runs = text_runs(_sidebar_page().text_lines, 1280, 800)
+    assert [(position, [line.text for line in run]) for position, run in runs] == [
+        ("left", ["Inbox", "Drafts", "Sent", "Spam", "Trash"]),
+        ("top-centre", ["Welcome back", "You have 3 new messages"]),
+    ]
+    block = facts_block(_sidebar_page(), "en")
+    assert '- left part: "Inbox", "Drafts", "Sent", "Spam", "Trash"\n- top centre:' in block
+
+
+def test_a_short_or_wide_block_keeps_the_grid_cells_of_its_lines() -> None:
+    wide = tuple(
+        TextLine(text, Box(20, y, 1260, y + 20), 0.9, block=0)
+        for text, y in (("First", 20), ("Second", 700))
+    )
+    runs = text_runs(wide, 1280, 800)
+    assert [position for position, _ in runs] == ["top-centre", "bottom-centre"]
