@@ -80,8 +80,8 @@ class Models:
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """Which models describe: the captioner's and local writer's ids, OCR on or off, the
-    backend that writes (a name in the writers' registry) and its server."""
+    """Which models describe: the captioner's, local writer's and local vision model's ids,
+    OCR on or off, the backend that writes (a name in the writers' registry) and its server."""
 
     caption_model: str
     writer_model: str
@@ -89,6 +89,7 @@ class ModelChoice:
     backend: str = "local"
     remote: RemoteSettings = field(default_factory=RemoteSettings)
     engine: str = "auto"  # what runs the local writer: auto, llamacpp or transformers
+    vlm_model: str = "Qwen/Qwen3-VL-2B-Instruct"  # the local vision-language model (local-vlm)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelChoice:
@@ -101,4 +102,5 @@ class ModelChoice:
             backend=settings.remote.writer,
             remote=settings.remote,
             engine=settings.models.engine,
+            vlm_model=settings.models.vlm_model,
         )
