@@ -208,7 +208,7 @@ class _RunLog:
         self.log.record(
             **_log_fields(result, config),
             caption_model=self.choice.caption_model,
-            writer_model=self.choice.writer_model,
+            writer_model=self.choice.local_writing_model,
         )
 
 

@@ -78,9 +78,9 @@ def output_fingerprint(
 
 def _writing_model(choice: ModelChoice) -> str:
     """The model that writes: the local writer's, the local vision model's or the server's."""
-    if choice.backend == "local-vlm":
-        return choice.vlm_model
-    return choice.writer_model if describes_one_at_a_time(choice.backend) else choice.remote.model
+    if describes_one_at_a_time(choice.backend):
+        return choice.local_writing_model
+    return choice.remote.model
 
 
 def describes_one_at_a_time(backend: str) -> bool:

@@ -131,7 +131,11 @@ class MissingModelsDialog(QDialog):
 
     def missing_ids(self) -> list[str]:
         models = self._settings.models
-        wanted = {"caption_model": models.caption_model, "writer_model": models.writer_model}
+        wanted = {
+            "caption_model": models.caption_model,
+            "writer_model": models.writer_model,
+            "vlm_model": models.vlm_model,
+        }
         return [wanted[p.role] for p in self._problems if p.role in wanted]
 
     # ------------------------------------------------------------ download
@@ -176,7 +180,7 @@ class MissingModelsDialog(QDialog):
     def choose_folder(self) -> None:
         chosen: dict[str, str] = {}
         for problem in self._problems:
-            if problem.role in ("caption_model", "writer_model"):
+            if problem.role != "ocr":
                 folder = QFileDialog.getExistingDirectory(self, _folder_title(problem))
                 if folder:
                     chosen[problem.role] = folder
@@ -199,4 +203,6 @@ class MissingModelsDialog(QDialog):
 def _folder_title(problem: ModelProblem) -> str:
     if problem.role == "caption_model":
         return tr("Choose the folder of the captioning model", "folder dialog title")
+    if problem.role == "vlm_model":
+        return tr("Choose the folder of the vision-language model", "folder dialog title")
     return tr("Choose the folder of the writing model", "folder dialog title")

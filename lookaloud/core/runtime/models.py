@@ -91,6 +91,12 @@ class ModelChoice:
     engine: str = "auto"  # what runs the local writer: auto, llamacpp or transformers
     vlm_model: str = "Qwen/Qwen3-VL-2B-Instruct"  # the local vision-language model (local-vlm)
 
+    @property
+    def local_writing_model(self) -> str:
+        """The model on this computer that writes: the vision model for local-vlm, else the
+        local writer (which is also the remote writers' fallback)."""
+        return self.vlm_model if self.backend == "local-vlm" else self.writer_model
+
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelChoice:
         """The models and the backend the settings choose (the command line overrides them
