@@ -104,7 +104,7 @@ class _Seen:
     encoded: BaseModelOutputWithDeepstackFeatures
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedVlm:
     """The model, tokenizer and image processor of one folder, and the pictures it has seen."""
 
@@ -114,7 +114,7 @@ class LoadedVlm:
     image_processor: Any
     model: Any
     # Only touched on the compute thread, so it needs no lock.
-    seen: OrderedDict[str, _Seen] = field(default_factory=OrderedDict)
+    seen: OrderedDict[str, _Seen] = field(default_factory=OrderedDict, compare=False)
 
     @property
     def image_token(self) -> str:
@@ -140,7 +140,7 @@ class LoadedVlm:
         pixels = self.image_processor(images=[picture], size=size, return_tensors="pt")
         grid = pixels["image_grid_thw"]
         vision = self.model.model.get_image_features
-        return _Seen(grid, vision(pixels["pixel_values"], grid, return_dict=True))
+        return _Seen(grid, _kept(vision(pixels["pixel_values"], grid, return_dict=True)))
 
 
 class LocalVlmWriter:
@@ -307,6 +307,16 @@ def _expanded(prompt: str, image_token: str, seen: Sequence[_Seen]) -> str:
 def _visual_tokens(grid_thw: torch.Tensor) -> int:
     merged_patches = 4  # the 2×2 patches that make one visual token
     return int(grid_thw.prod().item()) // merged_patches
+
+
+def _kept(encoded: Any) -> BaseModelOutputWithDeepstackFeatures:
+    """Only what the language model reads: the merged visual tokens and the deepstack features
+    (the tower's last hidden state, per patch before merging, would double what is kept)."""
+    fields: dict[str, Any] = {
+        "pooler_output": encoded.pooler_output,
+        "deepstack_features": encoded.deepstack_features,
+    }
+    return BaseModelOutputWithDeepstackFeatures(**fields)
 
 
 def _joined(encodings: Sequence[Any]) -> Any:

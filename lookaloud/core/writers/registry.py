@@ -76,6 +76,15 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
 
 
 def _prepare_local_vlm(choice: ModelChoice) -> Prepared:
+    if choice.vlm_model.lower().endswith(".gguf"):
+        raise SettingsError(
+            tr(
+                "The local vision model runs from a model folder for now, not from a .gguf "
+                "file; give its folder or hub id with --vlm-model, or set vlm_model in the "
+                "[models] section of the settings.",
+            )
+        )
+
     def make() -> Writer:
         from lookaloud.core.writers.local_vlm import LocalVlmWriter
 

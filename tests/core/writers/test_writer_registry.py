@@ -62,3 +62,9 @@ def test_a_plain_http_server_elsewhere_is_warned_about_with_every_result() -> No
     far = RemoteSettings(base_url="http://192.0.2.10:8000", model="m")
     assert models_for(choice("remote", far)).notices  # text would cross the network unencrypted
     assert models_for(choice("remote")).notices == ()  # loopback is this computer
+
+
+def test_the_local_vision_model_from_a_gguf_file_is_refused_with_a_sentence() -> None:
+    gguf = ModelChoice("c", "w", backend="local-vlm", vlm_model="/models/qwen3-vl-2b.gguf")
+    with pytest.raises(SettingsError, match=r"not from a \.gguf file"):
+        models_for(gguf)
