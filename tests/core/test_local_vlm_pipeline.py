@@ -120,3 +120,23 @@ def test_the_cache_fingerprint_tells_the_vision_model_apart(tiny_qwen3_vl_dir: P
     other_vision = output_fingerprint(local_vision("/elsewhere/qwen3-vl"), config)
     local = output_fingerprint(ModelChoice("no-such-captioner", "no-such-writer"), config)
     assert len({vision, other_vision, local}) == 3
+
+
+def test_a_chinese_description_is_asked_for_in_chinese(
+    tiny_qwen3_vl_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = PipelineConfig(lang="zh", max_attempts=1, seed=1)
+    pipeline = Pipeline(models_for(local_vision(str(tiny_qwen3_vl_dir))), config)
+    assert pipeline.models.writer is not None
+    writer = pipeline.models.writer.get()
+    assert isinstance(writer, LocalVlmWriter)
+    recording = Recording(writer)
+    monkeypatch.setattr(writer, "stream", recording.stream)
+    try:
+        result = pipeline.run(render_dialog(tmp_path / "dialog.png"))
+    finally:
+        recording.hook.remove()
+    assert result.ok and result.backend == "local-vlm"
+    system, user = recording.chats[0]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in system.content + user.content)
+    assert DIALOG_LINES[0] in user.content and user.images

@@ -192,6 +192,27 @@ def test_cancel_while_looking_stops_before_any_word(writer: LocalVlmWriter) -> N
     assert not model_still_writing()
 
 
+def test_cancel_while_reading_the_prompt_stops_before_any_word(writer: LocalVlmWriter) -> None:
+    cancel = CancelToken()
+    first_layer = writer.load().model.model.language_model.layers[0]
+    handle = first_layer.register_forward_hook(lambda *args: cancel.cancel())
+    try:
+        with pytest.raises(Cancelled):
+            list(writer.stream(asking(writer.prepare_image(photo(15))), GREEDY, cancel))
+    finally:
+        handle.remove()
+    assert not model_still_writing()
+
+
+def test_the_model_sees_the_picture_at_the_size_prepared(writer: LocalVlmWriter) -> None:
+    """The processor must not resize again: one visual token per 32×32 pixels prepared."""
+    part = writer.prepare_image(screenshot((1000, 700)))
+    seen = writer.load().looked_at(part)
+    assert seen.grid_thw.tolist() == [[1, part.height // 16, part.width // 16]]
+    tokens = part.width * part.height // TOKEN_SIDE_PX**2
+    assert seen.encoded.pooler_output[0].shape[0] == tokens
+
+
 def test_an_abandoned_stream_stops_the_model(writer: LocalVlmWriter) -> None:
     params = GenerationParams(max_new_tokens=4000, temperature=0.0)
     pieces: Iterator[str] = writer.stream(
