@@ -3,7 +3,8 @@
 ``generate`` runs on the process's compute thread (see :mod:`lookaloud.core.runtime.compute`)
 and feeds a ``TextIteratorStreamer``; the caller's thread reads pieces from it, so the first
 words reach speech while the model is still writing. A stopping criterion polls the
-:class:`CancelToken`, so a cancel stops the model after its current token. Thinking is switched
+:class:`CancelToken`, so a cancel stops the model after its current token (both in
+:mod:`.streaming`, shared with the local vision model). Thinking is switched
 off in the chat template, and any ``<think>``/``<answer>`` tags that appear anyway are filtered
 out before the caller sees them.
 """

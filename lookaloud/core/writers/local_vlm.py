@@ -61,10 +61,11 @@ DEFAULT_VLM_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 # them in 1.11 s and 3.24 s). The budgets below are areas in pixels, chosen per detail level.
 TOKEN_SIDE_PX = 32
 # Screenshots get more pixels than photos: their meaning is in small text. A 1280×800 window
-# at the standard 512×512 budget becomes 640×400, so 13-pixel interface text shrinks to about
-# 6.5 pixels, the smallest the model still reads words from; that is why the OCR text is given
-# with the picture, verbatim, and why "detailed" gives 768×768 (text at about 10 pixels).
-# Photos keep their objects recognisable with fewer tokens.
+# at the standard 512×512 budget becomes about 640×400, so 13-pixel interface text shrinks to
+# about 6.5 pixels, where a small model can misread words: that is why the OCR text goes with
+# the picture, verbatim, and why "detailed" gives 768×768 (text at about 10 pixels). Photos
+# keep their objects recognisable with fewer tokens. (Budgets chosen from these sizes, not yet
+# from measured quality: no trained weights can be fetched here.)
 PIXEL_BUDGETS: dict[tuple[ImageKind, Detail], int] = {
     (ImageKind.SCREENSHOT, Detail.BRIEF): 384 * 384,  # about 144 visual tokens
     (ImageKind.SCREENSHOT, Detail.STANDARD): 512 * 512,  # about 256
