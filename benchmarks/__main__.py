@@ -3,6 +3,9 @@
 Without ``--caption-model``/``--writer-model`` it builds randomly initialised BLIP-base and
 Qwen3-0.6B (``--quick``: tiny ones) into a cache folder on first use and scripts their tokens
 (see :mod:`benchmarks.script`); with them it measures real checkpoints as they are.
+
+``--paths local_vlm`` (not measured by default: its random Qwen3-VL-2B takes minutes and
+4.3 GB of disk to build) measures the local vision model, always on built random weights.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from benchmarks.paths import LLAMACPP_PATHS
 from benchmarks.report import engine_ratios, ratios, table
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = ("baseline", "product", *LLAMACPP_PATHS)
+DEFAULT_PATHS = ("baseline", "product", *LLAMACPP_PATHS)
+PATHS = (*DEFAULT_PATHS, "local_vlm")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     blip, qwen, scripted = _models(args)
     report: dict[str, Any] = {"machine": machine_info(), "sizes": _sizes_name(args)}
-    paths, report["skipped"] = _runnable(args.paths or list(PATHS))
+    paths, report["skipped"] = _runnable(args.paths or list(DEFAULT_PATHS))
     for path in paths:
         gguf = _gguf(qwen, LLAMACPP_PATHS[path], args.cache_dir) if path in LLAMACPP_PATHS else None
-        report[path] = _run_worker(path, blip, qwen, scripted, args, gguf)
+        vlm = _vlm(args) if path == "local_vlm" else None
+        report[path] = _run_worker(path, blip, qwen, scripted, args, gguf, vlm)
     report["ratios"] = ratios(report.get("baseline"), report.get("product"))
     report["engine_ratios"] = engine_ratios(report)
     report["auto_engine"] = _auto_engine(qwen)
@@ -64,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         "--paths",
         nargs="+",
         choices=PATHS,
-        help="the paths to measure (default: all; the llama.cpp ones where it is installed)",
+        help="the paths to measure (default: all but local_vlm; the llama.cpp ones where it "
+        "is installed)",
     )
     parser.add_argument("--cache-dir", type=Path, default=_default_cache())
     parser.add_argument("--caption-model", help="a real BLIP checkpoint (hub id or folder)")
@@ -111,6 +117,17 @@ def _models(args: argparse.Namespace) -> tuple[str, str, bool]:
 
     blip, qwen = build_models(QUICK if args.quick else REAL, args.cache_dir)
     return str(blip), str(qwen), True
+
+
+def _vlm(args: argparse.Namespace) -> str:
+    """The random Qwen3-VL of the benchmark's sizes, built on first use; its tokens are
+    scripted like the writer's (so the --scripted flag of the BLIP and Qwen3 applies)."""
+    if args.caption_model or args.writer_model:
+        raise SystemExit("the local_vlm path runs on built random weights only, without models")
+    from benchmarks.build import build_vlm
+    from benchmarks.sizes import QUICK, REAL
+
+    return str(build_vlm(QUICK if args.quick else REAL, args.cache_dir))
 
 
 def _runnable(paths: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -161,9 +178,11 @@ def _run_worker(
     scripted: bool,
     args: argparse.Namespace,
     gguf: Path | None = None,
+    vlm: str | None = None,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.worker", path, "--blip", blip, "--qwen", qwen]
     command += ["--gguf", str(gguf)] if gguf else []
+    command += ["--vlm", vlm] if vlm else []
     command += ["--runs", str(args.runs), "--quiet-below", str(args.quiet_below)]
     command += ["--quiet-wait", str(args.quiet_wait)] + (["--scripted"] if scripted else [])
     command += [f"--set={lever}" for lever in args.set]

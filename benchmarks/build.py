@@ -1,4 +1,5 @@
-"""Build randomly initialised BLIP and Qwen3 checkpoints of a given size, once, into a cache.
+"""Build randomly initialised BLIP, Qwen3 and Qwen3-VL checkpoints of a given size, once, into
+a cache.
 
 Each folder is saved exactly as a hub checkpoint is (``config.json``, safetensors weights,
 tokenizer files, chat template), so Lookaloud loads it with its real loading code. A folder counts
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,11 @@ from transformers import (
     BlipProcessor,
     GenerationConfig,
     Qwen2Tokenizer,
+    Qwen2VLImageProcessorPil,
     Qwen3Config,
     Qwen3ForCausalLM,
+    Qwen3VLConfig,
+    Qwen3VLForConditionalGeneration,
 )
 
 from benchmarks.corpus import english_corpus
@@ -56,6 +62,24 @@ CHAT_TEMPLATE = (
 )
 
 
+VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# Qwen3-VL's template for these chats: a picture is its placeholder between the vision tokens,
+# inside the text of its turn; the Instruct model does not think.
+VLM_CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+    "{%- if message['content'] is string -%}{{- message['content'] -}}"
+    "{%- else -%}{%- for part in message['content'] -%}"
+    "{%- if part['type'] == 'image' -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}"
+    "{%- elif part['type'] == 'text' -%}{{- part['text'] -}}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+    "{{- '<|im_end|>\\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
+
+
 def build_models(sizes: Sizes, cache: Path) -> tuple[Path, Path]:
     """The BLIP and Qwen3 folders for ``sizes`` under ``cache``, building what is missing."""
     from lookaloud.core.runtime.hub import quiet_transformers
@@ -68,6 +92,18 @@ def build_models(sizes: Sizes, cache: Path) -> tuple[Path, Path]:
     if not _is_built(qwen):
         _build(qwen, lambda: _save_qwen(qwen, sizes))
     return blip, qwen
+
+
+def build_vlm(sizes: Sizes, cache: Path) -> Path:
+    """The Qwen3-VL folder for ``sizes`` under ``cache``, built if missing (at the real size
+    it takes several minutes and 4.3 GB of disk, so only the local_vlm path asks for it)."""
+    from lookaloud.core.runtime.hub import quiet_transformers
+
+    quiet_transformers()
+    folder = cache / f"{sizes.name}-v{BUILD_VERSION}" / "qwen3-vl"
+    if not _is_built(folder):
+        _build(folder, lambda: _save_qwen_vl(folder, sizes))
+    return folder
 
 
 def _is_built(folder: Path) -> bool:
@@ -107,6 +143,94 @@ def _save_qwen(folder: Path, sizes: Sizes) -> None:
     model.to(dtype=torch.bfloat16)  # type: ignore[call-arg]
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+
+
+def _save_qwen_vl(folder: Path, sizes: Sizes) -> None:
+    tokenizer = qwen_tokenizer(sizes)
+    tokenizer.add_tokens(list(VISION_TOKENS), special_tokens=True)
+    tokenizer.chat_template = VLM_CHAT_TEMPLATE
+    torch.manual_seed(SEED)
+    # Made in bf16 at once, as its weights are published: 2.1 billion fp32 weights would need
+    # 8.5 GB of memory before the conversion.
+    with _default_dtype(torch.bfloat16):
+        model = Qwen3VLForConditionalGeneration(qwen_vl_config(sizes, tokenizer))
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config = GenerationConfig(  # type: ignore[no-untyped-call]
+        eos_token_id=eos, pad_token_id=tokenizer.pad_token_id, do_sample=False
+    )
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    _qwen_vl_image_processor().save_pretrained(folder)
+
+
+@contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
+def _qwen_vl_image_processor() -> Qwen2VLImageProcessorPil:
+    """As Qwen3-VL-2B-Instruct's preprocessor_config.json has it; Lookaloud passes its own
+    pixel budget with each picture."""
+    return Qwen2VLImageProcessorPil(
+        size={"shortest_edge": 65536, "longest_edge": 16777216},
+        patch_size=16,
+        temporal_patch_size=2,
+        merge_size=2,
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
+
+
+def qwen_vl_config(sizes: Sizes, tokenizer: Qwen2Tokenizer) -> Qwen3VLConfig:
+    vl = sizes.qwen_vl
+    text, vision = vl.text, vl.vision
+    ids: dict[str, int] = {t: tokenizer.convert_tokens_to_ids(t) for t in VISION_TOKENS}  # type: ignore[misc]
+    text_config = {
+        "vocab_size": text.vocab,
+        "hidden_size": text.hidden,
+        "intermediate_size": text.intermediate,
+        "num_hidden_layers": text.layers,
+        "num_attention_heads": text.heads,
+        "num_key_value_heads": text.kv_heads,
+        "head_dim": text.head_dim,
+        "max_position_embeddings": 262144,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": 5_000_000.0,
+            "mrope_section": list(vl.mrope_section),
+            "mrope_interleaved": True,
+        },
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": None,
+    }
+    vision_config = {
+        "depth": vision.depth,
+        "hidden_size": vision.hidden,
+        "intermediate_size": vision.intermediate,
+        "num_heads": vision.heads,
+        "patch_size": 16,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+        "out_hidden_size": text.hidden,
+        "num_position_embeddings": vision.position_embeddings,
+        "deepstack_visual_indexes": list(vision.deepstack),
+    }
+    return Qwen3VLConfig(
+        text_config=text_config,
+        vision_config=vision_config,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=text.tied,
+    )
 
 
 def blip_config(sizes: Sizes, tokenizer: BertTokenizer) -> BlipConfig:

@@ -24,6 +24,7 @@ class RunFigures:
 
     caption_s: float = 0.0
     ocr_s: float = 0.0
+    vision_s: float = 0.0  # a vision-language model looking at the picture (local_vlm)
     prefill_s: float = 0.0
     first_sentence_s: float = 0.0
     total_s: float = 0.0

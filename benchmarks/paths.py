@@ -14,13 +14,18 @@ number of tokens; both have their models loaded and warmed before the clock star
 - **llamacpp-bf16 / -q8_0 / -q4_0** — the product with :class:`LlamaCppWriter` on the writer
   converted to that GGUF weight type by :mod:`lookaloud.core.runtime.gguf_convert`; the same
   script chooses the same tokens, so the figures compare the engines alone.
+- **local_vlm** — the pipeline with ``--backend local-vlm``: OCR, the first sentence from its
+  text, then :class:`LocalVlmWriter` (Qwen3-VL) shown the picture at the standard budget; no
+  captioner. The same script and length; ``vision_s`` is the vision tower's share, taken out of
+  ``prefill_s``. Each run is a new picture to the model (its kept encodings are forgotten).
 """
 
 from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +51,7 @@ from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.writers.base import ChatMessage
 from lookaloud.core.writers.llamacpp import LlamaCppWriter
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
+from lookaloud.core.writers.local_vlm import LocalVlmWriter
 
 LLAMACPP_PATHS = {f"llamacpp-{weights}": weights for weights in ("bf16", "q8_0", "q4_0")}
 NEW_TOKENS = 100
@@ -58,6 +64,7 @@ class ModelFolders:
     blip: str
     qwen: str
     scripted: bool  # random weights: script the tokens (see benchmarks.script)
+    vlm: str = ""  # the Qwen3-VL folder, for the local_vlm path
 
 
 class DescribePath(Protocol):
@@ -202,6 +209,93 @@ class ProductPath:
         model = self.writer.load().model
         total: int = sum(p.numel() * p.element_size() for p in model.parameters())
         return round(total / 1e9, 6)
+
+
+class LocalVlmPath:
+    """The pipeline as ``--backend local-vlm`` builds it, with the writer's tokens scripted."""
+
+    def __init__(self, folders: ModelFolders, image: bytes) -> None:
+        self._image = image
+        self.last_result: Result | None = None
+        self.writer_script = _vlm_recorder(folders)
+        self.writer = LocalVlmWriter(folders.vlm, logits_processors=self.writer_script)
+        models = Models(
+            captioner=None,
+            reader=ModelSlot(RapidOcrReader),
+            writer=ModelSlot(lambda: self.writer),
+            backend="local-vlm",
+        )
+        self.pipeline = Pipeline(models, _config())
+
+    def warm_up(self) -> None:
+        self.writer.load()
+        shared_rapidocr_engine()
+        self.run()
+
+    def run(self) -> RunFigures:
+        self.writer_script.reset()
+        loaded = self.writer.load()
+        loaded.seen.clear()  # a picture it has not seen: looking at it is measured too
+        first, vision = _FirstSentence(), _Stopwatch()
+        load = MachineLoad()
+        load.start()
+        began = time.perf_counter()
+        with vision.timing(loaded.model.model.visual):
+            result = self.pipeline.run(self._image, name="benchmark.png", on_event=first.see)
+        figures = RunFigures(total_s=time.perf_counter() - began)
+        figures.others_cpu_share = load.stop()
+        figures.first_sentence_s = (first.at or time.perf_counter()) - began
+        figures.ocr_s = result.timings_ms.get("ocr", 0) / 1000
+        _writer_figures(self.writer_script, figures)
+        figures.vision_s = vision.seconds
+        figures.prefill_s = max(0.0, figures.prefill_s - vision.seconds)  # the text model's part
+        figures.prompt_tokens = self._prompt_tokens()
+        figures.notes = _result_notes(result)
+        self.last_result = result
+        return figures
+
+    def _prompt_tokens(self) -> int:
+        """Every token the text model read, the picture's included (as the script saw them)."""
+        if not self.writer_script.calls:
+            return 0
+        processor = self.writer_script.calls[-1][1]
+        return getattr(processor, "prompt_length", None) or 0
+
+    def writer_weights_gb(self) -> float:
+        """What one decoding step reads: the text model's weights (the vision tower runs once
+        per picture, not per token)."""
+        model = self.writer.load().model
+        total: int = sum(
+            p.numel() * p.element_size()
+            for name, p in model.named_parameters()
+            if not name.startswith("model.visual.")
+        )
+        return round(total / 1e9, 6)
+
+
+class _Stopwatch:
+    """The time a module's forward passes took, summed."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def timing(self, module: torch.nn.Module) -> Iterator[None]:
+        self.seconds = 0.0
+        started: list[float] = []
+
+        def before(*args: Any) -> None:
+            started.append(time.perf_counter())
+
+        def after(*args: Any) -> None:
+            self.seconds += time.perf_counter() - started.pop()
+
+        handles = [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
 
 
 def _transformers_writer(
@@ -357,6 +451,15 @@ def _writer_recorder(folders: ModelFolders, *, numpy: bool = False) -> ScriptRec
     end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
     encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
     return writer_recorder(encode, end, numpy=numpy)
+
+
+def _vlm_recorder(folders: ModelFolders) -> ScriptRecorder:
+    """The writer's script in the vision model's vocabulary (its tokenizer is trained apart)."""
+    if not folders.scripted:
+        return ScriptRecorder([], 0)
+    tokenizer = AutoTokenizer.from_pretrained(folders.vlm)
+    end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
+    return writer_recorder(lambda text: tokenizer.encode(text, add_special_tokens=False), end)
 
 
 def _caption_recorder(folders: ModelFolders) -> ScriptRecorder:

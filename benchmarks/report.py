@@ -5,9 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")
-ROWS = (*TIMES, "decode_tok_s", "peak_rss_mb", "prompt_tokens", "new_tokens", "others_cpu_share")
-PATH_ORDER = ("baseline", "product", "llamacpp-bf16", "llamacpp-q8_0", "llamacpp-q4_0")
-SHORT = {"llamacpp-bf16": "llama-bf16", "llamacpp-q8_0": "llama-q8", "llamacpp-q4_0": "llama-q4"}
+ROWS = (
+    *TIMES,
+    "vision_s",
+    "decode_tok_s",
+    "peak_rss_mb",
+    "prompt_tokens",
+    "new_tokens",
+    "others_cpu_share",
+)
+PATH_ORDER = (
+    "baseline",
+    "product",
+    "llamacpp-bf16",
+    "llamacpp-q8_0",
+    "llamacpp-q4_0",
+    "local_vlm",
+)
+SHORT = {
+    "llamacpp-bf16": "llama-bf16",
+    "llamacpp-q8_0": "llama-q8",
+    "llamacpp-q4_0": "llama-q4",
+    "local_vlm": "local-vlm",
+}
 
 
 def ratios(baseline: dict[str, Any] | None, product: dict[str, Any] | None) -> dict[str, Any]:

@@ -75,6 +75,12 @@ class ScriptedTokens(LogitsProcessor):
         forced[torch.arange(rows), torch.tensor(chosen)] = 0.0
         return forced  # type: ignore[return-value]
 
+    @property
+    def prompt_length(self) -> int | None:
+        """How many tokens the model was given (visual tokens included); None before a call
+        or without a script."""
+        return self._start
+
     def _token(self, row: int, step: int) -> int:
         script = self._scripts[row]
         return script[step] if step < len(script) else self._end_id

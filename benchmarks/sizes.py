@@ -1,7 +1,8 @@
 """The model sizes the benchmark builds: the real ones, and tiny ones for the quick mode.
 
 The real sizes are those of ``Salesforce/blip-image-captioning-base`` (ViT-B/16 at 384 px and a
-BERT-base text decoder) and ``Qwen/Qwen3-0.6B``, as published in their ``config.json`` files.
+BERT-base text decoder), ``Qwen/Qwen3-0.6B`` and ``Qwen/Qwen3-VL-2B-Instruct`` (a 24-block
+vision tower and a 28-layer, 2048-wide text model), as published in their ``config.json`` files.
 With random weights and a forced output length, compute and memory traffic per call equal the
 trained models'.
 """
@@ -35,10 +36,30 @@ class QwenSize:
 
 
 @dataclass(frozen=True)
+class VisionSize:
+    """Qwen3-VL's vision tower: 16-pixel patches, 2×2 of them merged into one visual token."""
+
+    hidden: int
+    intermediate: int
+    depth: int
+    heads: int
+    position_embeddings: int
+    deepstack: tuple[int, ...]  # the blocks whose features also go to early text layers
+
+
+@dataclass(frozen=True)
+class QwenVlSize:
+    text: QwenSize
+    vision: VisionSize
+    mrope_section: tuple[int, int, int]  # rotary dimensions for time, height and width
+
+
+@dataclass(frozen=True)
 class Sizes:
     name: str
     blip: BlipSize
     qwen: QwenSize
+    qwen_vl: QwenVlSize
     tokenizer_vocab: int
     # The tokenizers are trained on Python's docs plus the standard library's docstrings, or on
     # the docs alone (fast, for the quick mode).
@@ -66,6 +87,27 @@ REAL = Sizes(
         vocab=151936,
         tied=True,
     ),
+    qwen_vl=QwenVlSize(
+        text=QwenSize(
+            hidden=2048,
+            intermediate=6144,
+            layers=28,
+            heads=16,
+            kv_heads=8,
+            head_dim=128,
+            vocab=151936,
+            tied=True,
+        ),
+        vision=VisionSize(
+            hidden=1024,
+            intermediate=4096,
+            depth=24,
+            heads=16,
+            position_embeddings=2304,
+            deepstack=(5, 11, 17),
+        ),
+        mrope_section=(24, 20, 20),
+    ),
     tokenizer_vocab=32000,
     full_corpus=True,
 )
@@ -85,6 +127,22 @@ QUICK = Sizes(
         head_dim=16,
         vocab=4000,
         tied=True,
+    ),
+    qwen_vl=QwenVlSize(
+        text=QwenSize(
+            hidden=64,
+            intermediate=128,
+            layers=2,
+            heads=4,
+            kv_heads=2,
+            head_dim=16,
+            vocab=4000,
+            tied=True,
+        ),
+        vision=VisionSize(
+            hidden=32, intermediate=64, depth=2, heads=2, position_embeddings=64, deepstack=(0,)
+        ),
+        mrope_section=(4, 2, 2),
     ),
     tokenizer_vocab=2000,
     full_corpus=False,

@@ -22,6 +22,7 @@ from benchmarks.paths import (
     BaselinePath,
     DescribePath,
     Levers,
+    LocalVlmPath,
     ModelFolders,
     ProductPath,
 )
@@ -30,7 +31,7 @@ from benchmarks.scene import screenshot_png
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    folders = ModelFolders(args.blip, args.qwen, scripted=args.scripted)
+    folders = ModelFolders(args.blip, args.qwen, scripted=args.scripted, vlm=args.vlm)
     levers = Levers.parse(args.set)
     quiet = (args.quiet_below, args.quiet_wait)
     report = measure(args.path, folders, args.runs, quiet, levers, args.gguf)
@@ -41,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("path", choices=("baseline", "product", *LLAMACPP_PATHS))
+    parser.add_argument("path", choices=("baseline", "product", *LLAMACPP_PATHS, "local_vlm"))
     parser.add_argument("--blip", required=True)
     parser.add_argument("--qwen", required=True)
+    parser.add_argument("--vlm", default="", help="the Qwen3-VL folder (local_vlm path)")
     parser.add_argument("--scripted", action="store_true")
     parser.add_argument("--gguf", type=Path, help="the writer's GGUF file (llamacpp-* paths)")
     parser.add_argument("--runs", type=int, default=3)
@@ -62,12 +64,7 @@ def measure(
     gguf: Path | None = None,
 ) -> dict[str, Any]:
     """Warm the path up, then time ``runs`` descriptions, each after waiting for a quiet CPU."""
-    image = screenshot_png()
-    path: DescribePath = (
-        BaselinePath(folders, image)
-        if name == "baseline"
-        else ProductPath(folders, image, levers, gguf if name in LLAMACPP_PATHS else None)
-    )
+    path = _path(name, folders, levers, gguf)
     began = time.perf_counter()
     path.warm_up()
     warm_up_s = time.perf_counter() - began
@@ -87,12 +84,25 @@ def measure(
         report["engine"] = path.writer.backend
         report["cached_ms"] = cached_ms(path, runs)
         report["writer_weights_gb"] = path.writer_weights_gb()
+    if isinstance(path, LocalVlmPath):
+        report["engine"] = path.writer.backend
+        report["writer_weights_gb"] = path.writer_weights_gb()
     return report
+
+
+def _path(name: str, folders: ModelFolders, levers: Levers, gguf: Path | None) -> DescribePath:
+    image = screenshot_png()
+    if name == "baseline":
+        return BaselinePath(folders, image)
+    if name == "local_vlm":
+        return LocalVlmPath(folders, image)
+    return ProductPath(folders, image, levers, gguf if name in LLAMACPP_PATHS else None)
 
 
 _MEDIAN_FIELDS = (
     "caption_s",
     "ocr_s",
+    "vision_s",
     "prefill_s",
     "first_sentence_s",
     "total_s",

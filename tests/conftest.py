@@ -14,6 +14,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fixtures.tiny_models import build_tiny_blip, build_tiny_qwen3
+from fixtures.tiny_qwen3_vl import build_tiny_qwen3_vl
 from fixtures.tiny_vlm import build_tiny_vlm
 from helpers.serve import Served, transformers_serve
 
@@ -34,6 +35,12 @@ def tiny_qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A saved tiny LLaVA (CLIP vision tower, Qwen3 text model) that runs on CPU."""
     return build_tiny_vlm(tmp_path_factory.mktemp("tiny-vlm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_vl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved 2-layer Qwen3-VL (vision tower and text model) with the hub's processor files."""
+    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("tiny-qwen3-vl"))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from lookaloud.cli.common import (
     tell,
     user_settings,
 )
+from lookaloud.core.assembly import describes_one_at_a_time
 from lookaloud.core.batch import BatchSummary, JsonLinesOutput, find_images, run_batch
 from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.result import Result
@@ -76,7 +77,7 @@ def _run_with_progress(
 
 
 def _concurrency(requested: int, backend: str) -> int:
-    if backend == "local" and requested > 1:
+    if describes_one_at_a_time(backend) and requested > 1:
         tell(
             tr(
                 "The local models describe one image at a time; --concurrency applies to "

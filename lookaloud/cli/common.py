@@ -52,6 +52,7 @@ def with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
         detail=flag("detail"),
         caption_model=flag("caption_model"),
         writer_model=flag("writer_model"),
+        vlm_model=flag("vlm_model"),
         engine=flag("engine"),
         ocr=False if flag("no_ocr") else None,
         max_attempts=flag("max_attempts"),

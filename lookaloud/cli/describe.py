@@ -16,7 +16,7 @@ from lookaloud.cli.common import (
     make_describer,
     print_json_line,
 )
-from lookaloud.core.assembly import ModelChoice
+from lookaloud.core.assembly import ModelChoice, describes_one_at_a_time
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.describer import Describer
 from lookaloud.core.errors import LookaloudError
@@ -105,7 +105,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def _workers(choice: ModelChoice, asked: int | None, images: int, r: _Reporter) -> int:
     """How many images to describe at once: 1 locally, up to the concurrency with a server
     (--concurrency, else the settings')."""
-    if choice.backend == "local":
+    if describes_one_at_a_time(choice.backend):
         if asked is not None and asked > 1:
             r.notice(
                 tr(
@@ -208,7 +208,7 @@ class _RunLog:
         self.log.record(
             **_log_fields(result, config),
             caption_model=self.choice.caption_model,
-            writer_model=self.choice.writer_model,
+            writer_model=self.choice.local_writing_model,
         )
 
 

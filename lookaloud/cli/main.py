@@ -28,6 +28,9 @@ COMMAND_MODULES = {
     "remote": "remote",
 }
 
+# The writers' registry names them too; it is not imported here, so --help stays quick.
+BACKEND_NAMES = ("local", "local-vlm", "remote", "remote-vlm")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -107,9 +110,7 @@ def _add_description_options(parser: argparse.ArgumentParser) -> None:
         choices=("brief", "standard", "detailed"),
         help=tr("how much to say: one sentence, a paragraph, or everything seen"),
     )
-    model = tr("ID_OR_DIR", "placeholder in --help: a model id or folder")
-    parser.add_argument("--caption-model", metavar=model, help=tr("the captioning model"))
-    parser.add_argument("--writer-model", metavar=model, help=tr("the writing model"))
+    _add_model_options(parser)
     parser.add_argument("--no-ocr", action="store_true", help=tr("do not read text in the image"))
     parser.add_argument(
         "--max-attempts", type=int, metavar="N", help=tr("tries at a good description (1 to 10)")
@@ -126,10 +127,11 @@ def _add_server_options(parser: argparse.ArgumentParser, *, backend: bool) -> No
     if backend:
         parser.add_argument(
             "--backend",
-            choices=("local", "remote", "remote-vlm"),
+            choices=BACKEND_NAMES,
             help=tr(
-                "who writes: this computer (local), a server sent the text found (remote), "
-                "or a vision model on a server sent the image itself (remote-vlm)"
+                "who writes: this computer (local), a vision model on this computer that "
+                "looks at the image itself (local-vlm), a server sent the text found "
+                "(remote), or a vision model on a server sent the image itself (remote-vlm)"
             ),
         )
     parser.add_argument(
@@ -181,8 +183,10 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     action = models.add_subparsers(
         dest="models_command", metavar=tr("ACTION", "placeholder in --help"), required=True
     )
-    action.add_parser("status", help=tr("which models are on this computer, and where"))
-    action.add_parser("pull", help=tr("download the configured models"))
+    status = action.add_parser("status", help=tr("which models are on this computer, and where"))
+    pull = action.add_parser("pull", help=tr("download the configured models"))
+    for parser in (status, pull):
+        _add_model_choice(parser)
     convert = action.add_parser(
         "convert", help=tr("turn a local Qwen3 folder into one .gguf file for llama.cpp")
     )
@@ -197,6 +201,27 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     convert.add_argument(
         "--out", type=Path, help=tr("the .gguf file to write; by default beside the weights")
+    )
+
+
+def _add_model_choice(parser: argparse.ArgumentParser) -> None:
+    """Which models ``models status|pull`` mean: those of the settings, or of these flags."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_NAMES,
+        help=tr("the models this writer needs (default from the settings)"),
+    )
+    _add_model_options(parser)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    model = tr("ID_OR_DIR", "placeholder in --help: a model id or folder")
+    parser.add_argument("--caption-model", metavar=model, help=tr("the captioning model"))
+    parser.add_argument("--writer-model", metavar=model, help=tr("the writing model"))
+    parser.add_argument(
+        "--vlm-model",
+        metavar=model,
+        help=tr("the vision-language model that looks at the picture (--backend local-vlm)"),
     )
 
 

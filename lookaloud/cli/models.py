@@ -6,20 +6,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lookaloud.cli.common import EXIT_OK, user_settings
+from lookaloud.cli.common import EXIT_OK, user_settings, with_flags
 from lookaloud.core.i18n import tr
+from lookaloud.core.settings import Settings
 
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from lookaloud.core.runtime.hub import model_status, pull_models
+    from lookaloud.core.runtime.hub import model_status
+    from lookaloud.core.writers.engines import pull_for_engine
 
     if args.models_command == "convert":
         return _convert(args.folder, args.weights, args.out)
-    settings = user_settings()
-    ids = [settings.models.caption_model, settings.models.writer_model]
+    settings = with_flags(user_settings(), args)
+    ids = wanted_models(settings)
     if args.models_command == "pull":
-        gguf = _pull_gguf(settings.models.engine, settings.models.writer_model)
-        pull_models(ids if gguf is None else ids[:1])
+        gguf = pull_for_engine(ids, settings.models.writer_model, settings.models.engine)
         if gguf is not None:
             print(tr("The writing model for llama.cpp is in {path}.", path=str(gguf)))
         print(tr("The models are ready."))
@@ -30,17 +31,16 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pull_gguf(engine: str, writer_model: str) -> Path | None:
-    """With llama.cpp installed, the writer's published .gguf file is all it needs (a third of
-    the download); None when the folder is pulled instead."""
-    from lookaloud.core.runtime.gguf_release import pull_gguf, release_for
-    from lookaloud.core.runtime.hub import HubAccess
-    from lookaloud.core.writers.engines import llamacpp_installed
+def wanted_models(settings: Settings) -> list[str]:
+    """The models the chosen writer loads: the local vision model needs no captioner and no
+    other writer, the other writers need both (the remote ones as a fallback)."""
+    if _local_vision(settings):
+        return [settings.models.vlm_model]
+    return [settings.models.caption_model, settings.models.writer_model]
 
-    release = release_for(writer_model)
-    if engine == "transformers" or release is None or not llamacpp_installed():
-        return None
-    return pull_gguf(release, HubAccess.from_environment())
+
+def _local_vision(settings: Settings) -> bool:
+    return settings.remote.writer == "local-vlm"
 
 
 def _convert(folder: Path, weights: str, out: Path | None) -> int:

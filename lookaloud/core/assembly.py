@@ -4,6 +4,7 @@
 torch; the first image that needs a model does, once. The remote backends import neither torch
 nor the local writer unless the server fails and the local model has to take over (``remote``
 still captions with the local BLIP, which needs torch; ``remote-vlm`` does not caption locally).
+``local-vlm`` loads only its vision-language model (and OCR): no captioner, no other writer.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from lookaloud.core.storage.cache import fingerprint
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, Writer
 from lookaloud.core.writers.registry import BACKENDS, WRITERS, endpoint_for, writer_backend
 
-__all__ = ["BACKENDS", "ModelChoice", "build_pipeline", "endpoint_for", "models_for"]
+__all__ = [
+    "BACKENDS",
+    "ModelChoice",
+    "build_pipeline",
+    "describes_one_at_a_time",
+    "endpoint_for",
+    "models_for",
+]
 
 
 def config_from_settings(settings: Settings) -> PipelineConfig:
@@ -51,12 +59,11 @@ def output_fingerprint(
     choice: ModelChoice, config: PipelineConfig, backend: str | None = None
 ) -> str:
     """The cache fingerprint: every setting that changes what a description says."""
-    remote = choice.remote if choice.backend != "local" else None
     return fingerprint(
         {
             "caption_model": choice.caption_model,
-            "writer_model": remote.model if remote else choice.writer_model,
-            "server": remote.base_url if remote else "",
+            "writer_model": _writing_model(choice),
+            "server": "" if describes_one_at_a_time(choice.backend) else choice.remote.base_url,
             "ocr": choice.ocr and config.ocr,
             "ocr_runtime": choice.ocr_runtime,
             "backend": backend or choice.backend,
@@ -68,6 +75,18 @@ def output_fingerprint(
             "first_sentence_from_facts": config.first_sentence_from_facts,
         }
     )
+
+
+def _writing_model(choice: ModelChoice) -> str:
+    """The model that writes: the local writer's, the local vision model's or the server's."""
+    if describes_one_at_a_time(choice.backend):
+        return choice.local_writing_model
+    return choice.remote.model
+
+
+def describes_one_at_a_time(backend: str) -> bool:
+    """Whether ``backend``'s models run on this computer, one picture at a time."""
+    return backend in WRITERS and WRITERS[backend].on_this_computer
 
 
 def models_for(choice: ModelChoice) -> Models:

@@ -6,7 +6,7 @@ dialog). The file is ``settings.toml`` in the user's config folder::
 
     version = 2
     [general]   lang, detail
-    [models]    caption_model, writer_model
+    [models]    caption_model, writer_model, engine, vlm_model
     [pipeline]  ocr, ocr_runtime, max_attempts, max_file_mb, phase_budget, caption_image_side,
                 max_new_tokens, temperature
     [speech]    backend, output, rate, voice
@@ -54,6 +54,7 @@ APP_NAME = "lookaloud"
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LOOKALOUD_CAPTION_MODEL": ("models", "caption_model"),
     "LOOKALOUD_WRITER_MODEL": ("models", "writer_model"),
+    "LOOKALOUD_VLM_MODEL": ("models", "vlm_model"),
     "LOOKALOUD_LANG": ("general", "lang"),
 }
 
@@ -105,6 +106,12 @@ class ModelSettings:
         ".gguf file, else transformers.",
         choices=("auto", "llamacpp", "transformers"),
     )
+    vlm_model: str = _setting(
+        "Qwen/Qwen3-VL-2B-Instruct",
+        "Vision-language model that looks at the picture itself when the local vision model "
+        "writes (local-vlm): a Hugging Face id or a local folder.",
+        required=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,9 +119,8 @@ class PipelineSettings:
     ocr: bool = _setting(True, "Read the text in images.")
     ocr_runtime: str = _setting(
         "auto",
-        "What runs the text reader: OpenVINO (about twice as fast where the processor has "
-        "bfloat16), onnxruntime, or auto: OpenVINO where it is faster and passes a test read "
-        "on this computer, else onnxruntime.",
+        "What runs the text reader; auto takes OpenVINO where it is faster on this computer, "
+        "else onnxruntime.",
         choices=RUNTIMES,
     )
     first_sentence_from_facts: bool = _setting(
@@ -194,9 +200,10 @@ class RemoteSettings:
     writer: str = _setting(
         "local",
         "Who writes descriptions: the model on this computer (local, nothing leaves it); a "
-        "remote server sent only the text facts (remote); or a remote vision model sent the "
-        "image itself (remote-vlm).",
-        choices=("local", "remote", "remote-vlm"),
+        "vision model on this computer that looks at the picture itself (local-vlm, slower "
+        "and more thorough, nothing leaves it); a remote server sent only the text facts "
+        "(remote); or a remote vision model sent the image itself (remote-vlm).",
+        choices=("local", "local-vlm", "remote", "remote-vlm"),
     )
     base_url: str = _setting(
         "",

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
-from lookaloud.core.assembly import config_from_settings
+from lookaloud.core.assembly import ModelChoice, config_from_settings
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import tr
 from lookaloud.core.pipeline.result import Result
@@ -211,7 +211,7 @@ class DesktopApp(QObject):
             prompt_version=result.prompt_version,
             error_code=result.error.code if result.error else None,
             caption_model=self.settings.models.caption_model,
-            writer_model=self.settings.models.writer_model,
+            writer_model=ModelChoice.from_settings(self.settings).local_writing_model,
         )
 
 

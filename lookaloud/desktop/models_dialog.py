@@ -1,7 +1,9 @@
 """The dialog shown when models are missing: what is missing, and two ways to fix it.
 
-"Download" runs the core's ``pull_models`` on a thread of its own (network work never runs on
-the model thread or the GUI thread) with a progress bar fed by a tqdm class of ours; "Use a
+"Download" runs the core's ``pull_for_engine`` (the writer's published .gguf file instead of its
+folder where llama.cpp will run it, as ``lookaloud models pull`` does) on a thread of its own
+(network work never runs on the model thread or the GUI thread) with a progress bar fed by a
+tqdm class of ours; "Use a
 local folder" sets the model setting to a folder the user picks. Either way the new settings
 are saved and ``models_changed`` asks the app to load the models again.
 """
@@ -28,12 +30,18 @@ from tqdm import tqdm
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import tr
-from lookaloud.core.runtime.hub import ModelStatus, pull_models
 from lookaloud.core.settings import Settings, save_settings, with_overrides
+from lookaloud.core.writers.engines import pull_for_engine
 from lookaloud.desktop.announce import announce
 from lookaloud.desktop.worker import ModelProblem
 
-Puller = Callable[[Sequence[str], type[tqdm]], list[ModelStatus]]
+# Downloads the models (ids) for these settings, reporting through the tqdm class.
+Puller = Callable[[Settings, Sequence[str], type[tqdm]], object]
+
+
+def _pull(settings: Settings, ids: Sequence[str], bar: type[tqdm]) -> object:
+    models = settings.models
+    return pull_for_engine(ids, models.writer_model, models.engine, progress=bar)
 
 
 class DownloadReports(QObject):
@@ -68,10 +76,6 @@ class _Nowhere:
 
     def flush(self) -> None:
         """Nothing is buffered."""
-
-
-def _pull(ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
-    return pull_models(ids, progress=bar)
 
 
 class MissingModelsDialog(QDialog):
@@ -131,7 +135,11 @@ class MissingModelsDialog(QDialog):
 
     def missing_ids(self) -> list[str]:
         models = self._settings.models
-        wanted = {"caption_model": models.caption_model, "writer_model": models.writer_model}
+        wanted = {
+            "caption_model": models.caption_model,
+            "writer_model": models.writer_model,
+            "vlm_model": models.vlm_model,
+        }
         return [wanted[p.role] for p in self._problems if p.role in wanted]
 
     # ------------------------------------------------------------ download
@@ -147,7 +155,7 @@ class MissingModelsDialog(QDialog):
 
     def _download(self, ids: list[str], bar: type[tqdm]) -> None:
         try:
-            self._puller(ids, bar)
+            self._puller(self._settings, ids, bar)
         except LookaloudError as exc:
             self.reports.finished.emit(exc.message)
             return
@@ -176,7 +184,7 @@ class MissingModelsDialog(QDialog):
     def choose_folder(self) -> None:
         chosen: dict[str, str] = {}
         for problem in self._problems:
-            if problem.role in ("caption_model", "writer_model"):
+            if problem.role != "ocr":
                 folder = QFileDialog.getExistingDirectory(self, _folder_title(problem))
                 if folder:
                     chosen[problem.role] = folder
@@ -199,4 +207,6 @@ class MissingModelsDialog(QDialog):
 def _folder_title(problem: ModelProblem) -> str:
     if problem.role == "caption_model":
         return tr("Choose the folder of the captioning model", "folder dialog title")
+    if problem.role == "vlm_model":
+        return tr("Choose the folder of the vision-language model", "folder dialog title")
     return tr("Choose the folder of the writing model", "folder dialog title")

@@ -68,8 +68,10 @@ LABELS = {
     "general.detail": N_("How much to say", "settings field"),
     "models.caption_model": N_("Captioning model", "settings field"),
     "models.writer_model": N_("Writing model", "settings field"),
+    "models.vlm_model": N_("Vision model on this computer (local-vlm)", "settings field"),
     "models.engine": N_("What runs the writing model", "settings field"),
     "pipeline.ocr": N_("Read text in images", "settings check box"),
+    "pipeline.ocr_runtime": N_("What runs the text reader", "settings field"),
     "pipeline.first_sentence_from_facts": N_(
         "Say a first sentence from the facts at once", "settings check box"
     ),
@@ -127,10 +129,13 @@ CHOICE_WORDS = {
     ),
     "llamacpp": N_("llama.cpp, a .gguf file (llamacpp)", "what runs the writing model"),
     "transformers": N_("transformers (transformers)", "what runs the writing model"),
+    "openvino": N_("OpenVINO (openvino)", "what runs the text reader"),
+    "onnxruntime": N_("onnxruntime (onnxruntime)", "what runs the text reader"),
     "speech_server": N_(
         "Also through its speech server (speech_server)", "how the screen reader gets the words"
     ),
     "local": N_("This computer (local)", "who writes"),
+    "local-vlm": N_("A vision model on this computer, shown the image (local-vlm)", "who writes"),
     "remote": N_("A remote server, sent the text found (remote)", "who writes"),
     "remote-vlm": N_("A remote vision model, sent the image (remote-vlm)", "who writes"),
 }

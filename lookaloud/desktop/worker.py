@@ -52,7 +52,7 @@ _STOP_WAIT_MS = 10_000
 class ModelProblem:
     """A model that could not be loaded while warming up; ``role`` names its setting."""
 
-    role: Literal["caption_model", "writer_model", "ocr"]
+    role: Literal["caption_model", "writer_model", "vlm_model", "ocr"]
     message: str
 
 
@@ -125,7 +125,7 @@ class _ModelWorker(QObject):
         problems = [
             ModelProblem("caption_model", _load(models.captioner)),
             ModelProblem("ocr", _load(models.reader)),
-            ModelProblem("writer_model", _load(models.writer)),
+            ModelProblem(_writer_setting(models.backend), _load(models.writer)),
         ]
         return [problem for problem in problems if problem.message]
 
@@ -171,6 +171,11 @@ class _ModelWorker(QObject):
                 self.retried.emit(task_id, event.reason)
 
         return forward
+
+
+def _writer_setting(backend: str) -> Literal["writer_model", "vlm_model"]:
+    """The setting that names the writer's model: the local vision model has its own."""
+    return "vlm_model" if backend == "local-vlm" else "writer_model"
 
 
 def _load(slot: ModelSlot[Any] | None) -> str:

@@ -248,6 +248,19 @@ def test_environment_overrides_the_file() -> None:
     assert loaded.notices == []
 
 
+def test_the_local_vision_model_is_a_writer_with_a_model_setting_of_its_own() -> None:
+    loaded = load_text(
+        "[remote]\nwriter = 'local-vlm'\n", env={"LOOKALOUD_VLM_MODEL": "/models/qwen3-vl"}
+    )
+
+    assert loaded.settings.remote.writer == "local-vlm"
+    assert loaded.settings.models.vlm_model == "/models/qwen3-vl"
+    assert Settings().models.vlm_model == "Qwen/Qwen3-VL-2B-Instruct"
+    assert with_overrides(Settings(), vlm_model="/m").models.vlm_model == "/m"
+    with pytest.raises(SettingsError, match="must not be empty"):
+        with_overrides(Settings(), vlm_model=" ")
+
+
 def test_invalid_environment_value_is_ignored_with_a_notice() -> None:
     loaded = load_settings(env={"LOOKALOUD_LANG": "fr", "LOOKALOUD_CAPTION_MODEL": ""})
 
@@ -285,7 +298,7 @@ def test_with_overrides_refuses_unknown_names_with_a_suggestion() -> None:
 def test_the_schema_describes_every_setting_once() -> None:
     specs = list(setting_specs())
 
-    assert len(specs) == 39
+    assert len(specs) == 40
     assert len({spec.key for spec in specs}) == len(specs)  # short names are unambiguous
     assert all(spec.rule.description.endswith(".") for spec in specs)
     assert {spec.section for spec in specs} == {

@@ -117,3 +117,48 @@ def test_a_follow_up_after_a_cached_answer_still_shows_the_vision_model_the_pict
     assert len(requests) == 2  # one description, one answer: the cached one asked nothing
     content = (requests[1].body or {})["messages"][1]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_app_describes_with_the_local_vision_model_the_settings_choose(
+    qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp], tiny_qwen3_vl_dir: Path
+) -> None:
+    from lookaloud.core.writers.local_vlm import LocalVlmWriter
+
+    image = render_dialog(tmp_path / "dialog.png")
+    chosen = with_overrides(
+        remote_settings(writer="local-vlm"), vlm_model=str(tiny_qwen3_vl_dir), max_attempts=1
+    )
+    loaded = LocalVlmWriter(str(tiny_qwen3_vl_dir)).load()  # the copy the app will share
+    loaded.seen.clear()
+    looks: list[object] = []
+    hook = loaded.model.model.visual.register_forward_hook(lambda *args: looks.append(args))
+    try:
+        app = start_app(qtbot, tmp_path, chosen, app_with)
+        with qtbot.waitSignal(app.controller.worker.described, timeout=60_000) as described:
+            app.controller.describe_file(image)
+        with qtbot.waitSignal(app.controller.worker.answered, timeout=60_000) as answered:
+            app.controller.ask("What does the right button say?")
+    finally:
+        hook.remove()
+    result = described.args[0]
+    assert isinstance(result, Result) and result.ok and result.backend == "local-vlm"
+    assert result.written_by in ("local-vlm", "facts") and "Save changes?" in result.description
+    assert answered.args[0] is not None and answered.args[0].text
+    assert len(looks) == 1  # the follow-up question did not look again
+
+
+def test_warming_up_the_local_vision_model_names_its_setting(
+    qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lookaloud.desktop.models_dialog import MissingModelsDialog
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    chosen = with_overrides(remote_settings(writer="local-vlm"), ocr=False)
+    app = start_app(qtbot, tmp_path, chosen, app_with)
+    app.start()
+    qtbot.waitUntil(lambda: bool(app.window.findChildren(MissingModelsDialog)), timeout=30_000)
+    [dialog] = app.window.findChildren(MissingModelsDialog)
+    assert "Qwen/Qwen3-VL-2B-Instruct" in dialog.explanation.text()
+    assert "blip" not in dialog.explanation.text().lower()
+    assert dialog.missing_ids() == ["Qwen/Qwen3-VL-2B-Instruct"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 from tqdm import tqdm
 
@@ -50,7 +51,7 @@ def test_local_folders_are_saved_and_the_models_reloaded(
 def test_a_failed_download_is_explained(qtbot: QtBot, tmp_path: Path) -> None:
     message = "Lookaloud could not reach the model hub; check the internet connection."
 
-    def offline(ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
+    def offline(_settings: Settings, ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
         raise ModelMissing(message)
 
     dialog = make(qtbot, tmp_path, offline)
@@ -62,7 +63,7 @@ def test_a_failed_download_is_explained(qtbot: QtBot, tmp_path: Path) -> None:
 def test_a_download_drives_the_progress_bar(qtbot: QtBot, tmp_path: Path) -> None:
     pulled: list[Sequence[str]] = []
 
-    def pull(ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
+    def pull(_settings: Settings, ids: Sequence[str], bar: type[tqdm]) -> list[ModelStatus]:
         pulled.append(ids)
         with bar(total=1000, unit="B") as progress:
             progress.update(250)
@@ -84,3 +85,31 @@ def test_the_progress_class_prints_nothing(capsys, qtbot: QtBot) -> None:  # typ
         bar.update(10)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_with_llama_cpp_the_download_is_the_published_gguf_not_the_folder(
+    qtbot: QtBot, tmp_path: Path, tiny_qwen_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dialog's own download, as `lookaloud models pull` does it: the default writer's
+    Q8_0 file from a hub stand-in on loopback, and no 1.5 GB folder."""
+    pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+    from helpers.fake_hub import serve_file
+    from lookaloud.core.runtime.gguf_convert import convert
+    from lookaloud.core.runtime.gguf_release import RELEASES, cached_gguf
+    from lookaloud.core.runtime.hub import HubAccess
+
+    release = RELEASES["Qwen/Qwen3-0.6B"]
+    payload = convert(tiny_qwen_dir, tmp_path / "tiny.gguf", "q8_0").read_bytes()
+    cache = tmp_path / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    dialog = MissingModelsDialog(PROBLEMS[1:], Settings(), settings_path=tmp_path / "settings.toml")
+    qtbot.addWidget(dialog)
+    with serve_file(release.repo, release.filename, payload) as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        with qtbot.waitSignal(dialog.models_changed, timeout=30_000):
+            dialog.start_download()
+    found = cached_gguf("Qwen/Qwen3-0.6B", HubAccess(cache_dir=cache))
+    assert found is not None and found.read_bytes() == payload
+    assert not list(cache.glob("models--Qwen--Qwen3-0.6B")), "the folder is not needed"

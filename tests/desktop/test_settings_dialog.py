@@ -97,6 +97,24 @@ def test_saving_writes_the_file_the_cli_reads(
     )
 
 
+def test_the_local_vision_model_can_be_chosen_and_named(
+    qtbot: QtBot, dialog: SettingsDialog, path: Path
+) -> None:
+    writer = dialog.fields["remote.writer"]
+    assert isinstance(writer, QComboBox)
+    index = writer.findData("local-vlm")
+    assert writer.itemText(index) == "A vision model on this computer, shown the image (local-vlm)"
+    writer.setCurrentIndex(index)
+    model = dialog.fields["models.vlm_model"]
+    assert isinstance(model, QLineEdit)
+    assert dialog.values()["models.vlm_model"] == "Qwen/Qwen3-VL-2B-Instruct"
+    model.setText("/models/qwen3-vl")
+    with qtbot.waitSignal(dialog.saved):
+        dialog.save()
+    read = load_settings(path, env={}).settings
+    assert (read.remote.writer, read.models.vlm_model) == ("local-vlm", "/models/qwen3-vl")
+
+
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [

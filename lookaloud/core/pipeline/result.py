@@ -65,7 +65,8 @@ class Result:
     rejected: tuple[str, ...] = ()
     sha256: str = ""
     cached: bool = False
-    # Who wrote the description: the backend ("local", "remote", "remote-vlm") or "facts".
+    # Who wrote the description: the backend ("local", "local-vlm", "remote", "remote-vlm")
+    # or "facts".
     written_by: str = ""
     # What ran the local writing model: "transformers", "llamacpp", or "" (remote, or none).
     engine: str = ""

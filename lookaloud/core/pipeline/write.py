@@ -177,7 +177,7 @@ class WriteLoop:
         if self._image is None or not isinstance(writer, ImageWriter):
             return None
         if self._part is None:
-            self._part = writer.prepare_image(self._image)
+            self._part = writer.prepare_image(self._image, self._ctx.detail)
         return self._part
 
     def _params(self, number: int, simple: bool) -> GenerationParams:
@@ -238,4 +238,6 @@ class WriteLoop:
             rejected=tuple(self._loop.rejected),
             notices=self._all_notices(),
             written_by=FACTS,
+            # A follow-up question is still about the picture the writer was shown.
+            images=(self._part,) if self._part is not None else (),
         )

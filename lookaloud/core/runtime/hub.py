@@ -48,6 +48,7 @@ KNOWN_SIZES = {
     "Salesforce/blip-image-captioning-large": N_("about 1.9 GB", "a download size"),
     "Qwen/Qwen3-0.6B": N_("about 1.5 GB", "a download size"),
     "Qwen/Qwen3-1.7B": N_("about 4.1 GB", "a download size"),
+    "Qwen/Qwen3-VL-2B-Instruct": N_("about 4.3 GB", "a download size"),
 }
 
 _TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -58,10 +59,12 @@ _HUB_ID = re.compile(r"^(?!.*(?:--|\.\.))[\w.-]{1,96}(?:/[\w.-]{1,96})?$")
 
 @dataclass(frozen=True)
 class ModelRole:
-    """What a model is for, in the words messages use, and what the user can do instead."""
+    """What a model is for, in the words messages use, what the user can do instead, and the
+    command that fetches it."""
 
     noun: str
     alternative: str
+    pull: str = "lookaloud models pull"
 
 
 # English; messages translate them where they use them.
@@ -72,6 +75,12 @@ CAPTIONING = ModelRole(
 WRITING = ModelRole(
     N_("writing model", "a kind of model"),
     N_("pass a local folder with --writer-model", "what the user can do instead"),
+)
+SEEING = ModelRole(
+    N_("vision-language model", "a kind of model"),
+    N_("pass a local folder with --vlm-model", "what the user can do instead"),
+    # Fetches the vision model even when the settings choose another writer.
+    pull="lookaloud models pull --backend local-vlm",
 )
 PULLING = ModelRole(
     N_("model", "a kind of model"),
@@ -338,18 +347,18 @@ def _missing_message(model_id: str, role: ModelRole, *, hub_unreachable: bool = 
         "model": model_id,
         "size": _size_note(model_id),
         "alternative": tr(role.alternative),
+        "pull": role.pull,
     }
     if hub_unreachable:
         return tr(
             "The {noun} {model} is not on this computer and the model hub could not be "
-            "reached; run `lookaloud models pull` when online to download it{size}, or "
-            "{alternative}.",
+            "reached; run `{pull}` when online to download it{size}, or {alternative}.",
             "error",
             **fields,
         )
     return tr(
-        "The {noun} {model} is not on this computer; run `lookaloud models pull` to download "
-        "it{size}, or {alternative}.",
+        "The {noun} {model} is not on this computer; run `{pull}` to download it{size}, or "
+        "{alternative}.",
         "error",
         **fields,
     )

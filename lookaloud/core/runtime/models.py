@@ -80,8 +80,8 @@ class Models:
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """Which models describe: the captioner's and local writer's ids, OCR on or off, the
-    backend that writes (a name in the writers' registry) and its server."""
+    """Which models describe: the captioner's, local writer's and local vision model's ids,
+    OCR on or off, the backend that writes (a name in the writers' registry) and its server."""
 
     caption_model: str
     writer_model: str
@@ -90,6 +90,13 @@ class ModelChoice:
     remote: RemoteSettings = field(default_factory=RemoteSettings)
     engine: str = "auto"  # what runs the local writer: auto, llamacpp or transformers
     ocr_runtime: str = "auto"  # what runs the OCR models: auto, openvino or onnxruntime
+    vlm_model: str = "Qwen/Qwen3-VL-2B-Instruct"  # the local vision-language model (local-vlm)
+
+    @property
+    def local_writing_model(self) -> str:
+        """The model on this computer that writes: the vision model for local-vlm, else the
+        local writer (which is also the remote writers' fallback)."""
+        return self.vlm_model if self.backend == "local-vlm" else self.writer_model
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelChoice:
@@ -103,4 +110,5 @@ class ModelChoice:
             remote=settings.remote,
             engine=settings.models.engine,
             ocr_runtime=settings.pipeline.ocr_runtime,
+            vlm_model=settings.models.vlm_model,
         )

@@ -10,6 +10,7 @@ from typing import Literal, Protocol, runtime_checkable
 from PIL import Image
 
 from lookaloud.core.cancel import CancelToken
+from lookaloud.core.pipeline.facts import Detail
 
 Role = Literal["system", "user", "assistant"]
 
@@ -75,7 +76,7 @@ class Writer(Protocol):
 
 
 # What runs a local writing model, by the writer's backend name; a remote server's is its own.
-_ENGINES = {"local": "transformers", "llamacpp": "llamacpp"}
+_ENGINES = {"local": "transformers", "llamacpp": "llamacpp", "local-vlm": "transformers"}
 
 
 def engine_of(writer: Writer | None) -> str:
@@ -87,6 +88,7 @@ def engine_of(writer: Writer | None) -> str:
 class ImageWriter(Protocol):
     """A writer that is sent the image itself (a vision-language model), not only the facts."""
 
-    def prepare_image(self, image: Image.Image) -> ImagePart:
-        """The picture as this writer wants to send it: scaled down and encoded."""
+    def prepare_image(self, image: Image.Image, detail: Detail = Detail.STANDARD) -> ImagePart:
+        """The picture as this writer wants to send it: scaled down (a local model to the pixel
+        budget of ``detail``) and encoded."""
         ...

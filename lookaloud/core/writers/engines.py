@@ -10,11 +10,16 @@ llama.cpp was asked for by name.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lookaloud.core.errors import SettingsError
 from lookaloud.core.i18n import tr
+
+if TYPE_CHECKING:  # the hub client is imported only when something is pulled
+    from lookaloud.core.runtime.hub import HubAccess, Progress
 
 # The weights a folder's .gguf files are tried in: 8 bits is near-lossless for a 0.6B model.
 PREFERRED = ("q8_0", "bf16", "f16", "q4_0")
@@ -67,6 +72,31 @@ def gguf_file(writer_model: str) -> Path | None:
             if kind in file.stem.lower():
                 return file
     return files[0] if files else None
+
+
+def pull_for_engine(
+    ids: Sequence[str],
+    writer_model: str,
+    engine: str,
+    *,
+    progress: Progress = True,
+    hub: HubAccess | None = None,
+) -> Path | None:
+    """Download the models ``ids``, with the writing model's published .gguf file instead of
+    its folder (a third of the download) where llama.cpp will run it; returns that file, or
+    None when every model came as a folder. The command line and the desktop app both pull
+    through here, so they fetch the same files."""
+    from lookaloud.core.runtime.gguf_release import pull_gguf, release_for
+    from lookaloud.core.runtime.hub import HubAccess, pull_models
+
+    hub = HubAccess.from_environment() if hub is None else hub
+    release = release_for(writer_model) if writer_model in ids else None
+    if engine == "transformers" or release is None or not llamacpp_installed():
+        pull_models(ids, progress=progress, hub=hub)
+        return None
+    gguf = pull_gguf(release, hub, progress)
+    pull_models([i for i in ids if i != writer_model], progress=progress, hub=hub)
+    return gguf
 
 
 def llamacpp_installed() -> bool:

@@ -3,17 +3,15 @@
 ``generate`` runs on the process's compute thread (see :mod:`lookaloud.core.runtime.compute`)
 and feeds a ``TextIteratorStreamer``; the caller's thread reads pieces from it, so the first
 words reach speech while the model is still writing. A stopping criterion polls the
-:class:`CancelToken`, so a cancel stops the model after its current token. Thinking is switched
+:class:`CancelToken`, so a cancel stops the model after its current token (both in
+:mod:`.streaming`, shared with the local vision model). Thinking is switched
 off in the chat template, and any ``<think>``/``<answer>`` tags that appear anyway are filtered
 out before the caller sees them.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
-from concurrent.futures import wait as futures_wait
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +22,10 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     LogitsProcessor,
-    StoppingCriteria,
-    StoppingCriteriaList,
-    TextIteratorStreamer,
 )
 
 from lookaloud.core.cancel import CancelToken
-from lookaloud.core.errors import ModelLoadFailed, WriterError
+from lookaloud.core.errors import ModelLoadFailed
 from lookaloud.core.i18n import tr
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.cpu import cpu_has_native_bf16 as cpu_has_native_bf16  # re-exported
@@ -42,10 +37,8 @@ from lookaloud.core.writers.decode import GROUPED_ATTENTION, GrowingCache, suppo
 from lookaloud.core.writers.matmuls import single_token_steps_without_onednn
 from lookaloud.core.writers.prefix_cache import PrefixCache
 from lookaloud.core.writers.sampling import generation_options
-from lookaloud.core.writers.tags import ThinkTagFilter
-
-# After a cancel the model stops within one token; this only bounds waiting for a stuck thread.
-_JOIN_TIMEOUT_S = 5.0
+from lookaloud.core.writers.streaming import StreamedGeneration
+from lookaloud.core.writers.tags import without_tags
 
 
 @dataclass(frozen=True)
@@ -156,27 +149,13 @@ class LocalQwenWriter:
         )
         run.start()
         try:
-            yield from _without_tags(run.pieces())
+            yield from without_tags(run.pieces())
         finally:
             run.stop()
 
 
-class _CancelCriterion(StoppingCriteria):
-    """Stops generation once the user cancels or the reader has gone away."""
-
-    def __init__(self, cancel: CancelToken, abandoned: threading.Event) -> None:
-        self._cancel = cancel
-        self._abandoned = abandoned
-
-    def __call__(
-        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
-    ) -> torch.BoolTensor:
-        stop = self._cancel.cancelled or self._abandoned.is_set()
-        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool)  # type: ignore[return-value]
-
-
 class _GenerationRun:
-    """One ``generate`` call on a worker thread, read as pieces on the caller's thread."""
+    """One ``generate`` call of the writer, with its prompt, prefix cache and matmul choice."""
 
     def __init__(
         self,
@@ -192,77 +171,44 @@ class _GenerationRun:
         self._loaded = loaded
         self._native_decode = native_decode
         self._extra_processors = extra_processors
-        self._model_name = model_name
-        self._cancel = cancel
         self._seed = params.seed
-        self._abandoned = threading.Event()
-        self._streamer = TextIteratorStreamer(
-            loaded.tokenizer, skip_prompt=True, skip_special_tokens=True
-        )
+        self._stream = StreamedGeneration(loaded.tokenizer, cancel, _writing_failed(model_name))
         prompt, prefix = prompt_and_prefix
         self._kwargs = self._generate_kwargs(prompt, params)
         self._prefix_ids: list[int] = (
             loaded.tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
         )
         self._max_new_tokens = params.max_new_tokens
-        self._error: Exception | None = None
-        self._done: Future[None] | None = None
 
     def start(self) -> None:
-        self._done = compute_thread().submit(self._generate)
+        self._stream.start(self._generate)
 
     def stop(self) -> None:
         """Ask the model to stop (a no-op if it has finished) and wait for it."""
-        self._abandoned.set()
-        self._wait()
-
-    def _wait(self) -> None:
-        if self._done is not None:
-            futures_wait([self._done], timeout=_JOIN_TIMEOUT_S)
+        self._stream.stop()
 
     def pieces(self) -> Iterator[str]:
         """Decoded pieces; then raises Cancelled or WriterError if the run did not finish well."""
-        for piece in self._streamer:
-            if self._cancel.cancelled:
-                break
-            if piece:
-                yield piece
-        self._wait()
-        self._cancel.raise_if_cancelled()
-        if self._error is not None:
-            raise WriterError(
-                tr(
-                    "The writing model {model_name} failed while writing; try again, and "
-                    "choose another model in the settings if it keeps failing.",
-                    model_name=self._model_name,
-                )
-            ) from self._error
+        return self._stream.pieces()
 
     def _generate_kwargs(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         tokenizer = self._loaded.tokenizer
         inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-        criteria = StoppingCriteriaList([_CancelCriterion(self._cancel, self._abandoned)])
         options = generation_options(params, tokenizer.pad_token_id)
         # The benchmark's scripted tokens must come after the draw, so they have the last word.
         options["logits_processor"].extend(self._extra_processors)
         return {
             **inputs,
             **options,
-            "streamer": self._streamer,
-            "stopping_criteria": criteria,
+            "streamer": self._stream.streamer,
+            "stopping_criteria": self._stream.stopping,
         }
 
     def _generate(self) -> None:
-        try:
-            if self._seed is not None:
-                torch.manual_seed(self._seed)
-            with torch.inference_mode(), self._matmuls():
-                self._loaded.model.generate(**self._kwargs, **self._cache())
-        # Any failure must cross to the reading thread, which re-raises it as a WriterError.
-        except Exception as exc:  # noqa: BLE001
-            self._error = exc
-            # Wake the reader: generate() failed before reaching its own end().
-            self._streamer.end()  # type: ignore[no-untyped-call]
+        if self._seed is not None:
+            torch.manual_seed(self._seed)
+        with torch.inference_mode(), self._matmuls():
+            self._loaded.model.generate(**self._kwargs, **self._cache())
 
     def _matmuls(self) -> AbstractContextManager[None]:
         model = self._loaded.model
@@ -285,15 +231,12 @@ class _GenerationRun:
         return cache.past_for(self._loaded.model, prompt_ids, self._prefix_ids, room)
 
 
-def _without_tags(pieces: Iterable[str]) -> Iterator[str]:
-    tag_filter = ThinkTagFilter()
-    for piece in pieces:
-        shown = tag_filter.feed(piece)
-        if shown:
-            yield shown
-    tail = tag_filter.flush()
-    if tail:
-        yield tail
+def _writing_failed(model_name: str) -> str:
+    return tr(
+        "The writing model {model_name} failed while writing; try again, and "
+        "choose another model in the settings if it keeps failing.",
+        model_name=model_name,
+    )
 
 
 _MODELS: ProcessCache[tuple[str, torch.dtype, str], LoadedWriterModel] = ProcessCache()

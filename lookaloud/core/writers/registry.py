@@ -4,8 +4,12 @@ Shaped like the speech registry: each entry checks whether the user's choice can
 remote writer needs a server address and a model name: a SettingsError says so before anything
 is sent) and prepares what makes the writer on first need. ``takes_over`` is the chain: a
 remote writer that fails for good hands over to the local model, and when no writer is left
-the facts are read (the write stage does that). Later engines and the local vision model are
-more entries here.
+the facts are read (the write stage does that).
+
+The local vision model (``local-vlm``) takes over from nobody and hands over to nobody: when it
+fails for good the facts are read. The other local writer is not loaded in that mode (nor is
+the captioner), so a second model of 1.5 GB would have to be loaded just when the first one
+failed, and it could not see the picture anyway; the facts read at once are true and quick.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class WriterBackend:
     prepare: Callable[[ModelChoice], Prepared]
     sees_images: bool = False  # given the picture itself: nothing is captioned locally
     takes_over: str | None = None  # who writes when this one fails for good; None: the facts
+    on_this_computer: bool = False  # runs here, one picture at a time (models share the CPU)
 
 
 def _prepare_local(choice: ModelChoice) -> Prepared:
@@ -70,6 +75,26 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
     return Prepared(make, first_notices=engine.notices)
 
 
+def _prepare_local_vlm(choice: ModelChoice) -> Prepared:
+    if choice.vlm_model.lower().endswith(".gguf"):
+        raise SettingsError(
+            tr(
+                "The local vision model runs from a model folder for now, not from a .gguf "
+                "file; give its folder or hub id with --vlm-model, or set vlm_model in the "
+                "[models] section of the settings.",
+            )
+        )
+
+    def make() -> Writer:
+        from lookaloud.core.writers.local_vlm import LocalVlmWriter
+
+        writer = LocalVlmWriter(choice.vlm_model)
+        writer.load()
+        return writer
+
+    return Prepared(make)
+
+
 def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:
     def prepare(choice: ModelChoice) -> Prepared:
         from lookaloud.core.writers.address import unencrypted_notice
@@ -91,7 +116,19 @@ def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:
 WRITERS: dict[str, WriterBackend] = {
     backend.name: backend
     for backend in (
-        WriterBackend("local", N_("the model on this computer", "a writer"), _prepare_local),
+        WriterBackend(
+            "local",
+            N_("the model on this computer", "a writer"),
+            _prepare_local,
+            on_this_computer=True,
+        ),
+        WriterBackend(
+            "local-vlm",
+            N_("the vision model on this computer", "a writer"),
+            _prepare_local_vlm,
+            sees_images=True,
+            on_this_computer=True,
+        ),
         WriterBackend(
             "remote",
             N_("the remote server", "a writer"),

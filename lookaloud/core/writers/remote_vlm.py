@@ -12,7 +12,7 @@ import io
 
 from PIL import Image
 
-from lookaloud.core.pipeline.facts import ImageKind
+from lookaloud.core.pipeline.facts import Detail, ImageKind
 from lookaloud.core.pipeline.load import downscale, image_kind
 from lookaloud.core.writers.base import ImagePart
 from lookaloud.core.writers.remote import RemoteWriter
@@ -28,8 +28,9 @@ class RemoteVlmWriter(RemoteWriter):
     backend_name = "remote-vlm"
     image_side = DEFAULT_IMAGE_SIDE
 
-    def prepare_image(self, image: Image.Image) -> ImagePart:
-        """PNG for screenshots (sharp text), JPEG for photos (smaller), at most 1024 px."""
+    def prepare_image(self, image: Image.Image, detail: Detail = Detail.STANDARD) -> ImagePart:
+        """PNG for screenshots (sharp text), JPEG for photos (smaller), at most 1024 px at
+        every detail level: the server's model chooses its own input size."""
         small = downscale(image, self.image_side).convert("RGB")
         buffer = io.BytesIO()
         # Judged on the full-size picture: scaling blends the flat areas that mark a screenshot.

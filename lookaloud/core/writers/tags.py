@@ -21,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 _OPEN_THINK = "<think>"
 _CLOSE_THINK = "</think>"
@@ -111,3 +112,15 @@ def _partial_tag_suffix(text: str, tags: tuple[str, ...]) -> str:
         if any(tag.startswith(text[-size:].lower()) for tag in tags):
             return text[-size:]
     return ""
+
+
+def without_tags(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces with every reasoning or answer tag filtered out, as they stream."""
+    tag_filter = ThinkTagFilter()
+    for piece in pieces:
+        shown = tag_filter.feed(piece)
+        if shown:
+            yield shown
+    tail = tag_filter.flush()
+    if tail:
+        yield tail

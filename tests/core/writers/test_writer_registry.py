@@ -18,12 +18,18 @@ def choice(backend: str, remote: RemoteSettings = SERVER) -> ModelChoice:
 
 
 def test_the_chain_is_remote_then_local_then_the_facts() -> None:
-    assert BACKENDS == ("local", "remote", "remote-vlm")
+    assert BACKENDS == ("local", "local-vlm", "remote", "remote-vlm")
     assert {name: WRITERS[name].takes_over for name in BACKENDS} == {
         "local": None,
+        "local-vlm": None,  # the other local writer is not loaded in this mode: the facts
         "remote": "local",
         "remote-vlm": "local",
     }
+
+
+def test_the_writers_that_see_images_and_the_ones_that_run_here() -> None:
+    assert {name for name in BACKENDS if WRITERS[name].sees_images} == {"local-vlm", "remote-vlm"}
+    assert {name for name in BACKENDS if WRITERS[name].on_this_computer} == {"local", "local-vlm"}
 
 
 def test_models_follow_the_chain_without_loading_anything() -> None:
@@ -35,10 +41,13 @@ def test_models_follow_the_chain_without_loading_anything() -> None:
     vision = models_for(choice("remote-vlm"))
     assert vision.fallback_writer is not None
     assert vision.captioner is None  # the vision model is shown the picture itself
+    local_vision = models_for(choice("local-vlm"))
+    assert local_vision.backend == "local-vlm" and local_vision.reader is not None
+    assert local_vision.captioner is None and local_vision.fallback_writer is None
 
 
 def test_an_unknown_backend_names_the_ones_there_are() -> None:
-    with pytest.raises(SettingsError, match="choose one of: local, remote, remote-vlm"):
+    with pytest.raises(SettingsError, match="choose one of: local, local-vlm, remote, remote-vlm"):
         writer_backend("gpt-on-a-toaster")
 
 
@@ -53,3 +62,9 @@ def test_a_plain_http_server_elsewhere_is_warned_about_with_every_result() -> No
     far = RemoteSettings(base_url="http://192.0.2.10:8000", model="m")
     assert models_for(choice("remote", far)).notices  # text would cross the network unencrypted
     assert models_for(choice("remote")).notices == ()  # loopback is this computer
+
+
+def test_the_local_vision_model_from_a_gguf_file_is_refused_with_a_sentence() -> None:
+    gguf = ModelChoice("c", "w", backend="local-vlm", vlm_model="/models/qwen3-vl-2b.gguf")
+    with pytest.raises(SettingsError, match=r"not from a \.gguf file"):
+        models_for(gguf)

@@ -21,7 +21,7 @@ LATIN_ALLOWED = {
     "vlm", "http", "https", "localhost", "v", "Salesforce", "blip", "image", "captioning",
     "base", "Qwen", "B", "LOOKALOUD", "API_KEY", "KEY", "speech", "dispatcher",
     "auto", "announcements", "speech_server", "Orca", "NVDA", "VoiceOver", "llama", "cpp",
-    "gguf", "llamacpp", "transformers",
+    "gguf", "llamacpp", "transformers", "OpenVINO", "openvino", "onnxruntime", "bfloat",
     # the single letters of shortcuts such as (&S) and Ctrl+Alt+D
     *"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 }  # fmt: skip

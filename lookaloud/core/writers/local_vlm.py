@@ -1,0 +1,390 @@
+"""The local vision-language writer: Qwen3-VL on this computer, shown the picture itself.
+
+It is one more writer for the one write loop: the pipeline gives it the ``[vision]`` prompt with
+the OCR text as grounding and the picture from :meth:`LocalVlmWriter.prepare_image`, exactly as
+it gives them to the remote vision model, and checks, retries and falls back as for any writer.
+
+**Without torchvision.** ``Qwen3VLProcessor`` cannot be built without torchvision (it checks
+its video processor's class, which needs torchvision, even when no video is given), so this
+writer uses the two parts a picture needs: the tokenizer with its chat template, and the image
+processor (``Qwen2VLImageProcessorPil`` when torchvision is missing). It expands each image
+placeholder into one token per visual token itself, as the processor would.
+
+**Looking once.** The vision tower's output for each picture is kept, keyed by the picture's
+bytes. A follow-up question sends the same :class:`ImagePart` again (the session keeps it), so
+it is answered from the kept encoding (``mm_encoder_outputs`` of ``generate``) without running
+the vision tower again; only the language model reads the conversation anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from transformers import (
+    AutoImageProcessor,
+    AutoTokenizer,
+    LogitsProcessor,
+    Qwen3VLForConditionalGeneration,
+)
+from transformers.models.qwen3_vl.modeling_qwen3_vl import BaseModelOutputWithDeepstackFeatures
+
+from lookaloud.core.cancel import CancelToken
+from lookaloud.core.errors import ModelLoadFailed
+from lookaloud.core.i18n import tr
+from lookaloud.core.pipeline.facts import Detail, ImageKind
+from lookaloud.core.pipeline.load import image_kind
+from lookaloud.core.runtime.compute import compute_thread
+from lookaloud.core.runtime.dtypes import preferred_dtype
+from lookaloud.core.runtime.hub import SEEING, HubAccess, quiet_transformers, resolve_model
+from lookaloud.core.runtime.loading import ProcessCache, load_failures
+from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart
+from lookaloud.core.writers.sampling import generation_options
+from lookaloud.core.writers.streaming import StreamedGeneration, stop_between_layers
+from lookaloud.core.writers.tags import without_tags
+
+DEFAULT_VLM_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
+
+# Qwen3-VL cuts a picture into 16×16-pixel patches and merges 2×2 of them into one visual
+# token, so one token covers 32×32 pixels: the token count grows with the picture's area, the
+# square of its side, and so do the vision tower's and the prefill's time (on two cores a
+# random real-size 2B model encoded 160 tokens in 1.15 s and 360 tokens in 3.29 s, and read
+# them in 1.11 s and 3.24 s). The budgets below are areas in pixels, chosen per detail level.
+TOKEN_SIDE_PX = 32
+# Screenshots get more pixels than photos: their meaning is in small text. A 1280×800 window
+# at the standard 512×512 budget becomes about 640×400, so 13-pixel interface text shrinks to
+# about 6.5 pixels, where a small model can misread words: that is why the OCR text goes with
+# the picture, verbatim, and why "detailed" gives 768×768 (text at about 10 pixels). Photos
+# keep their objects recognisable with fewer tokens. (Budgets chosen from these sizes, not yet
+# from measured quality: no trained weights can be fetched here.)
+PIXEL_BUDGETS: dict[tuple[ImageKind, Detail], int] = {
+    (ImageKind.SCREENSHOT, Detail.BRIEF): 384 * 384,  # about 144 visual tokens
+    (ImageKind.SCREENSHOT, Detail.STANDARD): 512 * 512,  # about 256
+    (ImageKind.SCREENSHOT, Detail.DETAILED): 768 * 768,  # about 576
+    (ImageKind.PHOTO, Detail.BRIEF): 320 * 320,  # about 100
+    (ImageKind.PHOTO, Detail.STANDARD): 448 * 448,  # about 196
+    (ImageKind.PHOTO, Detail.DETAILED): 640 * 640,  # about 400
+}
+# Encodings kept for follow-up questions: the picture described and the few prefetched after
+# it while browsing (at the real size each is a few megabytes).
+KEPT_ENCODINGS = 8
+
+LogitsProcessorFactory = Callable[[], Sequence[LogitsProcessor]]
+
+
+def budgeted_size(width: int, height: int, budget: int) -> tuple[int, int]:
+    """The largest size of the same shape, in whole visual tokens, with at most ``budget``
+    pixels; never enlarged beyond rounding up to one token."""
+    scale = min(1.0, math.sqrt(budget / max(width * height, 1)))
+    columns = max(1, round(width * scale / TOKEN_SIDE_PX))
+    rows = max(1, round(height * scale / TOKEN_SIDE_PX))
+    while columns * rows * TOKEN_SIDE_PX**2 > budget and max(columns, rows) > 1:
+        columns, rows = _shrunk(columns, rows)
+    return columns * TOKEN_SIDE_PX, rows * TOKEN_SIDE_PX
+
+
+def _shrunk(columns: int, rows: int) -> tuple[int, int]:
+    """One token off the longer side (rounding can overshoot the budget by a row)."""
+    return (columns - 1, rows) if columns >= rows else (columns, rows - 1)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the model made of one picture: its token grid and the vision tower's output."""
+
+    grid_thw: torch.Tensor
+    encoded: BaseModelOutputWithDeepstackFeatures
+
+
+@dataclass(frozen=True)
+class LoadedVlm:
+    """The model, tokenizer and image processor of one folder, and the pictures it has seen."""
+
+    folder: Path
+    dtype: torch.dtype
+    tokenizer: Any
+    image_processor: Any
+    model: Any
+    # Only touched on the compute thread, so it needs no lock.
+    seen: OrderedDict[str, _Seen] = field(default_factory=OrderedDict, compare=False)
+
+    @property
+    def image_token(self) -> str:
+        token: str = self.tokenizer.convert_ids_to_tokens(self.model.config.image_token_id)
+        return token
+
+    def looked_at(self, part: ImagePart) -> _Seen:
+        """The picture's encoding, made on first sight and kept (see KEPT_ENCODINGS)."""
+        key = hashlib.sha256(part.data).hexdigest()
+        if key in self.seen:
+            self.seen.move_to_end(key)
+        else:
+            self.seen[key] = self._look(part)
+            while len(self.seen) > KEPT_ENCODINGS:
+                self.seen.popitem(last=False)
+        return self.seen[key]
+
+    def _look(self, part: ImagePart) -> _Seen:
+        picture = Image.open(io.BytesIO(part.data)).convert("RGB")
+        # The picture is already at its budget in whole tokens: the processor must not resize it.
+        area = picture.width * picture.height
+        size = {"shortest_edge": TOKEN_SIDE_PX**2, "longest_edge": area}
+        pixels = self.image_processor(images=[picture], size=size, return_tensors="pt")
+        grid = pixels["image_grid_thw"]
+        vision = self.model.model.get_image_features
+        return _Seen(grid, _kept(vision(pixels["pixel_values"], grid, return_dict=True)))
+
+
+class LocalVlmWriter:
+    """The :class:`~lookaloud.core.writers.base.Writer` (and ``ImageWriter``) that runs a
+    Qwen3-VL model locally. ``logits_processors`` is the benchmark's seam, as for
+    :class:`~lookaloud.core.writers.local.LocalQwenWriter`."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_VLM_MODEL,
+        *,
+        dtype: torch.dtype | None = None,
+        hub: HubAccess | None = None,
+        logits_processors: LogitsProcessorFactory | None = None,
+    ) -> None:
+        self._model_name = model
+        self._dtype = dtype
+        self._hub = hub
+        self._logits_processors = logits_processors
+        self._loaded: LoadedVlm | None = None
+
+    @property
+    def backend(self) -> str:
+        return "local-vlm"
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    def load(self) -> LoadedVlm:
+        """Find and load the model (once per process); raises ModelMissing or ModelLoadFailed."""
+        if self._loaded is None:
+            folder = resolve_model(self._model_name, SEEING, self._hub)
+            dtype = preferred_dtype() if self._dtype is None else self._dtype
+            self._loaded = compute_thread().run(
+                lambda: _shared_model(folder, dtype, self._model_name)
+            )
+        return self._loaded
+
+    def prepare_image(self, image: Image.Image, detail: Detail = Detail.STANDARD) -> ImagePart:
+        """The picture at the pixel budget of its kind and ``detail``, in whole visual tokens,
+        as PNG (lossless: the letters of a screenshot stay as sharp as the scaling left them)."""
+        budget = PIXEL_BUDGETS[(image_kind(image), detail)]
+        width, height = budgeted_size(image.width, image.height, budget)
+        # Lanczos keeps the edges of small letters sharper than bilinear scaling does.
+        small = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG")
+        return ImagePart(buffer.getvalue(), "image/png", width, height)
+
+    def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
+        """The chat template's text with one placeholder per picture, thinking switched off
+        (Qwen3-VL Instruct does not think; the flag matters for templates that can)."""
+        prompt: str = self.load().tokenizer.apply_chat_template(
+            [_chat_turn(message) for message in messages],
+            tokenize=False,
+            add_generation_prompt=True,
+            enable_thinking=False,
+        )
+        return prompt
+
+    def stream(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
+    ) -> Iterator[str]:
+        """Text pieces as the model writes them, without reasoning or answer tags."""
+        cancel.raise_if_cancelled()
+        loaded = self.load()
+        pictures = [part for message in messages for part in message.images]
+        extra = list(self._logits_processors()) if self._logits_processors else []
+        run = _VlmRun(loaded, self._model_name, params, cancel, extra)
+        run.start(self.build_prompt(messages), pictures)
+        try:
+            yield from without_tags(run.pieces())
+        finally:
+            run.stop()
+
+
+def _chat_turn(message: ChatMessage) -> dict[str, Any]:
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, str]] = [{"type": "image"} for _ in message.images]
+    return {"role": message.role, "content": [*parts, {"type": "text", "text": message.content}]}
+
+
+class _VlmRun:
+    """One ``generate`` call: the pictures looked at (or recalled), then the words streamed."""
+
+    def __init__(
+        self,
+        loaded: LoadedVlm,
+        model_name: str,
+        params: GenerationParams,
+        cancel: CancelToken,
+        extra_processors: Sequence[LogitsProcessor],
+    ) -> None:
+        self._loaded = loaded
+        self._params = params
+        self._extra_processors = extra_processors
+        self._stream = StreamedGeneration(loaded.tokenizer, cancel, _describing_failed(model_name))
+
+    def start(self, prompt: str, pictures: Sequence[ImagePart]) -> None:
+        self._stream.start(lambda: self._generate(prompt, pictures))
+
+    def stop(self) -> None:
+        self._stream.stop()
+
+    def pieces(self) -> Iterator[str]:
+        return self._stream.pieces()
+
+    def _generate(self, prompt: str, pictures: Sequence[ImagePart]) -> None:
+        """On the compute thread: looking at the pictures is model work too, and it stops
+        between layers on a cancel like the prefill does."""
+        if self._params.seed is not None:
+            torch.manual_seed(self._params.seed)
+        with torch.inference_mode(), stop_between_layers(_layers(self._loaded.model), self._stop):
+            inputs = self._inputs(prompt, [self._loaded.looked_at(part) for part in pictures])
+            self._loaded.model.generate(**inputs, **self._options())
+
+    def _stop(self) -> bool:
+        return self._stream.should_stop
+
+    def _inputs(self, prompt: str, seen: Sequence[_Seen]) -> dict[str, Any]:
+        tokens = self._loaded.tokenizer(
+            _expanded(prompt, self._loaded.image_token, seen),
+            return_tensors="pt",
+            add_special_tokens=False,
+        )
+        inputs: dict[str, Any] = dict(tokens)
+        if seen:
+            image_id = self._loaded.model.config.image_token_id
+            # The multimodal positions need to know which tokens are the picture's (1 = image).
+            inputs["mm_token_type_ids"] = (tokens["input_ids"] == image_id).int()
+            inputs["image_grid_thw"] = torch.cat([one.grid_thw for one in seen])
+            inputs["mm_encoder_outputs"] = {"image": _joined([one.encoded for one in seen])}
+        return inputs
+
+    def _options(self) -> dict[str, Any]:
+        options = generation_options(self._params, self._loaded.tokenizer.pad_token_id)
+        options["logits_processor"].extend(self._extra_processors)
+        return {
+            **options,
+            "streamer": self._stream.streamer,
+            "stopping_criteria": self._stream.stopping,
+        }
+
+
+def _layers(model: Any) -> list[torch.nn.Module]:
+    """The vision tower's blocks and the language model's layers: the steps a cancel waits
+    for (each a few tens of milliseconds at the real size)."""
+    return [*model.model.visual.blocks, *model.model.language_model.layers]
+
+
+def _expanded(prompt: str, image_token: str, seen: Sequence[_Seen]) -> str:
+    """Each picture's one placeholder repeated once per visual token, in order."""
+    pieces = prompt.split(image_token)
+    if len(pieces) - 1 != len(seen):
+        raise ValueError(f"{len(pieces) - 1} image placeholders for {len(seen)} pictures")
+    text = pieces[0]
+    for one, after in zip(seen, pieces[1:], strict=True):
+        text += image_token * _visual_tokens(one.grid_thw) + after
+    return text
+
+
+def _visual_tokens(grid_thw: torch.Tensor) -> int:
+    merged_patches = 4  # the 2×2 patches that make one visual token
+    return int(grid_thw.prod().item()) // merged_patches
+
+
+def _kept(encoded: Any) -> BaseModelOutputWithDeepstackFeatures:
+    """Only what the language model reads: the merged visual tokens and the deepstack features
+    (the tower's last hidden state, per patch before merging, would double what is kept)."""
+    fields: dict[str, Any] = {
+        "pooler_output": encoded.pooler_output,
+        "deepstack_features": encoded.deepstack_features,
+    }
+    return BaseModelOutputWithDeepstackFeatures(**fields)
+
+
+def _joined(encodings: Sequence[Any]) -> Any:
+    """Several pictures' encodings as one, as the model makes them for several at once (its
+    ``pooler_output`` is then a tuple of one tensor per picture, despite its annotation)."""
+    if len(encodings) == 1:
+        return encodings[0]
+    layers = zip(*(one.deepstack_features for one in encodings), strict=True)
+    fields: dict[str, Any] = {
+        "pooler_output": tuple(piece for one in encodings for piece in one.pooler_output),
+        "deepstack_features": [tuple(p for part in layer for p in part) for layer in layers],
+    }
+    return BaseModelOutputWithDeepstackFeatures(**fields)
+
+
+def _describing_failed(model_name: str) -> str:
+    return tr(
+        "The vision-language model {model_name} failed while describing; try again, and "
+        "choose another model in the settings if it keeps failing.",
+        model_name=model_name,
+    )
+
+
+_MODELS: ProcessCache[tuple[str, torch.dtype], LoadedVlm] = ProcessCache()
+
+
+def _shared_model(folder: Path, dtype: torch.dtype, name: str) -> LoadedVlm:
+    """One copy per folder and dtype for the whole process (see runtime.loading)."""
+    return _MODELS.get((str(folder.resolve()), dtype), lambda: _load(folder, dtype, name))
+
+
+def _load(folder: Path, dtype: torch.dtype, name: str) -> LoadedVlm:
+    quiet_transformers()
+    with load_failures(_load_failed_message(name)):
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        image_processor = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+            folder, trust_remote_code=False
+        )
+        model = Qwen3VLForConditionalGeneration.from_pretrained(
+            folder, dtype=dtype, use_safetensors=True, trust_remote_code=False
+        )
+        tokenizer.chat_template = tokenizer.chat_template or _processor_template(folder)
+    if not tokenizer.chat_template:
+        raise ModelLoadFailed(
+            tr(
+                "The vision-language model {name} has no chat template, so it is not a chat "
+                "model; choose one such as Qwen/Qwen3-VL-2B-Instruct.",
+                name=name,
+            )
+        )
+    return LoadedVlm(folder, dtype, tokenizer, image_processor, model)
+
+
+def _processor_template(folder: Path) -> str | None:
+    """The template a processor keeps beside the tokenizer (``chat_template.json``), which
+    the tokenizer alone does not read."""
+    path = folder / "chat_template.json"
+    if not path.is_file():
+        return None
+    template = json.loads(path.read_text(encoding="utf-8")).get("chat_template")
+    return template if isinstance(template, str) else None
+
+
+def _load_failed_message(model: str) -> str:
+    return tr(
+        "The vision-language model {model} could not be loaded; its files may be damaged, "
+        "or it is not a Qwen3-VL model, so run `lookaloud models pull --backend local-vlm` "
+        "again or pass another folder with --vlm-model.",
+        model=model,
+    )
