@@ -14,6 +14,7 @@ WATCHED = (
     "rapidocr",
     "rapidocr-onnxruntime",
     "onnxruntime",
+    "openvino",
 )
 
 

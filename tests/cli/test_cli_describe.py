@@ -301,3 +301,31 @@ def test_special_files_and_broken_links_do_not_stop_the_others(
     codes = [record["error"]["code"] if record["error"] else None for record in records]
     assert codes == ["not_a_regular_file", "broken_link", "broken_link", "image_is_directory", None]
     assert records[-1]["ok"] and records[-1]["blank"]
+
+
+def test_a_word_read_in_small_interface_text_is_found_by_search(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    """13-pixel text, as on a 96-dpi screen: OCR keeps "ticket 017 zebra" three words, so the
+    search index (the description and the text read) finds the picture by any of them; it once
+    read "ticket017zebra". The description, from a scripted vision server on loopback, names
+    none of them."""
+    from helpers.fault_server import fault_server, stream, words
+    from helpers.render import require_font, text_image
+
+    require_font("latin")
+    image = tmp_path / "tickets.png"
+    lines = ("Open tickets", "ticket 017 zebra", "backup export 3.5 MB, done.")
+    text_image(lines, size=13, width=480).save(image)
+    told = "A short list in a plain window. It has a heading and two entries below it."
+    with fault_server([stream(words(told))]) as server:
+        args = ["describe", str(image), "--json", "--backend", "remote-vlm"]
+        done = lookaloud([*args, "--base-url", server.url, "--model", "m"], user_env)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["written_by"] == "remote-vlm", record
+    assert "ticket 017 zebra" in [line["text"] for line in record["text_lines"]]
+    for word in ("zebra", "017", "backup"):
+        found = lookaloud(["search", word], user_env, timeout=60)
+        assert found.returncode == 0, found.stderr
+        assert Path(found.stdout.split(": ")[0]).name == "tickets.png", found.stdout

@@ -44,6 +44,13 @@ def test_without_a_question_the_topmost_of_the_largest_lines_is_taken() -> None:
     assert prominent_line([MENU, BODY, second_title, TITLE]) == TITLE
 
 
+def test_letters_below_the_line_do_not_make_a_line_of_the_same_size_larger() -> None:
+    """Boxes OCR gave for three lines of 13-pixel text: only the last has p's and a comma."""
+    heading = line("Open tickets", 6, 18)
+    lines = [heading, line("ticket 017 zebra", 29, 17), line("backup export 3.5 MB, done.", 50, 21)]
+    assert prominent_line(lines) == heading
+
+
 def test_unsure_short_or_paragraph_lines_are_never_quoted() -> None:
     unsure = line("Save changes?", 5, 40, confidence=0.6)
     paragraph = line(" ".join(["word"] * 20), 50, 40)
