@@ -25,6 +25,8 @@ class RunFigures:
     caption_s: float = 0.0
     ocr_s: float = 0.0
     vision_s: float = 0.0  # a vision-language model looking at the picture (local_vlm)
+    # A follow-up question about the picture just described, to its first sentence (local_vlm)
+    followup_first_sentence_s: float = 0.0
     prefill_s: float = 0.0
     first_sentence_s: float = 0.0
     total_s: float = 0.0

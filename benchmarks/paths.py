@@ -48,6 +48,7 @@ from lookaloud.core.pipeline.prompt import build_messages
 from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
+from lookaloud.core.session import Session
 from lookaloud.core.writers.base import ChatMessage
 from lookaloud.core.writers.llamacpp import LlamaCppWriter
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
@@ -251,8 +252,26 @@ class LocalVlmPath:
         figures.prefill_s = max(0.0, figures.prefill_s - vision.seconds)  # the text model's part
         figures.prompt_tokens = self._prompt_tokens()
         figures.notes = _result_notes(result)
+        figures.followup_first_sentence_s = self._follow_up(result, vision, figures.notes)
         self.last_result = result
         return figures
+
+    def _follow_up(self, result: Result, vision: _Stopwatch, notes: list[str]) -> float:
+        """Seconds from a question about the picture to its answer's first sentence. The
+        picture is not looked at again (a note says so if it was)."""
+        session = Session.from_result(result, "en")
+        if session is None:
+            return 0.0
+        first = _FirstSentence()
+        self.writer_script.reset()
+        began = time.perf_counter()
+        with vision.timing(self.writer.load().model.model.visual):
+            answer = session.ask("What does the dialog ask?", self.writer, on_event=first.see)
+        if answer.fallback or answer.attempts != 1:
+            notes.append(f"the follow-up was not one clean attempt: rejected={answer.rejected}")
+        if vision.seconds:
+            notes.append(f"the follow-up looked at the picture again ({vision.seconds:.2f} s)")
+        return (first.at or time.perf_counter()) - began
 
     def _prompt_tokens(self) -> int:
         """Every token the text model read, the picture's included (as the script saw them)."""

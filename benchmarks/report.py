@@ -8,6 +8,7 @@ TIMES = ("caption_s", "ocr_s", "prefill_s", "first_sentence_s", "total_s")
 ROWS = (
     *TIMES,
     "vision_s",
+    "followup_first_sentence_s",
     "decode_tok_s",
     "peak_rss_mb",
     "prompt_tokens",

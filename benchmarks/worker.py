@@ -103,6 +103,7 @@ _MEDIAN_FIELDS = (
     "caption_s",
     "ocr_s",
     "vision_s",
+    "followup_first_sentence_s",
     "prefill_s",
     "first_sentence_s",
     "total_s",

@@ -39,9 +39,18 @@ def vlm_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_the_vision_path_reports_its_figures(vlm_report: dict) -> None:
     assert vlm_report["engine"] == "local-vlm"
     run = vlm_report["runs"][0]
-    assert run["notes"] == []  # one clean attempt: the scripted text passed every check
+    # One clean attempt each for the description and the follow-up (the scripted text passed
+    # every check), and the follow-up did not look at the picture again.
+    assert run["notes"] == []
     median = vlm_report["median"]
-    for name in ("ocr_s", "vision_s", "prefill_s", "first_sentence_s", "total_s"):
+    for name in (
+        "ocr_s",
+        "vision_s",
+        "prefill_s",
+        "first_sentence_s",
+        "total_s",
+        "followup_first_sentence_s",
+    ):
         assert median[name] > 0, (name, median)
     assert median["caption_s"] == 0  # nothing is captioned
     assert median["first_sentence_s"] < median["total_s"]  # the facts' sentence comes first
