@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -86,6 +87,8 @@ class OwnWindowHider(QObject):
     def _restore(self) -> None:
         put_away, self._put_away = self._put_away, []
         for window, minimised in put_away:
+            if not shiboken6.isValid(window):
+                continue  # closed and deleted while it was out of the way: nothing to bring back
             window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
             if minimised:
                 window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)

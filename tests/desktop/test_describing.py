@@ -162,3 +162,4 @@ def test_warming_up_the_local_vision_model_names_its_setting(
     assert "Qwen/Qwen3-VL-2B-Instruct" in dialog.explanation.text()
     assert "blip" not in dialog.explanation.text().lower()
     assert dialog.missing_ids() == ["Qwen/Qwen3-VL-2B-Instruct"]
+    dialog.close()  # a dialog left open would be hidden by the next test's capture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -85,3 +86,15 @@ def test_own_windows_can_be_asked_for_in_the_picture(qtbot: QtBot, window: QWidg
     seen = Seen(window)
     hider.run_hidden(seen)
     assert seen.calls == [(True, False, [])]
+
+
+def test_a_window_deleted_while_it_was_out_of_the_way_is_left_alone(qtbot: QtBot) -> None:
+    """A dialog closed and deleted during the capture is not brought back (nor touched)."""
+    dialog = QWidget()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    hider = OwnWindowHider(has_window_manager=lambda: True, has_focus=elsewhere)
+    captured: list[object] = []
+    hider.run_hidden(captured.append, None)
+    shiboken6.delete(dialog)
+    qtbot.waitUntil(lambda: bool(captured), timeout=HIDE_DELAY_MS * 10)
