@@ -237,10 +237,18 @@ def test_the_settings_dialog_speaks_its_title_and_every_field_in_words(
         orca.speech.mark()
         if number:
             heard.session.xdotool("key", "ctrl+Tab")
-        for _ in range(len(labels) + 3):  # the page's fields, and the buttons after them
-            orca.speech.wait_quiet(0.4)
-            heard.session.xdotool("key", "Tab")
+        # Each field, then the buttons after them and back to the list of pages; every Tab
+        # waits for Orca to name where it landed, since a Tab pressed while Orca is still
+        # catching up with the focus makes it skip the field in between. The dialog opens on
+        # its first field; Ctrl+Tab puts the focus on the list of pages.
+        words = [label.replace("&", "") for label in labels]
+        if number == 0:
+            assert words[0] in opened, opened
+        for expected in (words[1:] if number == 0 else words) + PAGE_END:
+            tab_and_hear(heard, orca, expected)
         said = orca.speech.wait_quiet(0.5)
+        if number == 0:
+            said = f"{words[0]} {said}"  # heard on opening
         heard_pages.append(said)
         missing = [label for label in labels if label.replace("&", "") not in said]
         assert missing == [], (missing, said)
@@ -250,6 +258,17 @@ def test_the_settings_dialog_speaks_its_title_and_every_field_in_words(
     print("Orca said on opening the settings:", opened)
     print("Orca said, page by page:", *heard_pages, sep="\n  ")
     go_to_other_app(heard)
+
+
+PAGE_END = ["Save push button", "Cancel push button", "Pages"]
+
+
+def tab_and_hear(heard: RunningApp, orca: Orca, words: str) -> None:
+    """Tab once, and wait until Orca says ``words`` once more than before, then falls quiet."""
+    before = orca.speech.since_mark().count(words)
+    heard.session.xdotool("key", "Tab")
+    orca.speech.wait_for(lambda said: said.count(words) > before, 20, repr(words))
+    orca.speech.wait_quiet(0.3)
 
 
 def test_describe_focused_item_captures_exactly_the_item_orca_is_on(
