@@ -155,12 +155,16 @@ def test_down_in_the_description_reads_a_whole_sentence_though_it_wraps(
         sentences = description_rows(heard)
         assert len(sentences) >= 2, sentences
         orca.speech.wait_quiet(0.7)
-        heard.session.xdotool("key", "alt+n")  # the label's key: to the description
-        said = [orca.speech.wait_quiet(0.7)]
-        for _ in sentences[1:]:
+        said = []
+        # Each key waits for Orca to say its sentence (20 s at most), not for a fixed silence:
+        # on a loaded machine Orca can take longer than that to catch up with the focus.
+        keys = ["alt+n"] + ["Down"] * (len(sentences) - 1)
+        for key, sentence in zip(keys, sentences, strict=True):
             orca.speech.mark()
-            heard.session.xdotool("key", "Down")
-            said.append(orca.speech.wait_quiet(0.7))
+            heard.session.xdotool("key", key)  # alt+n, the label's key: to the description
+            expected = sentence.replace("…", "...")
+            said.append(orca.speech.wait_for(lambda s, e=expected: e in s, 20, repr(expected)))
+            orca.speech.wait_quiet(0.5)
         print("Orca said, Down by Down:", *said, sep="\n  ")
         for sentence, utterance in zip(sentences, said, strict=True):
             assert sentence.replace("…", "...") in utterance, (sentence, utterance)
