@@ -105,6 +105,7 @@ class Session:
         sleeper: Sleeper | None = None,
         images: tuple[ImagePart, ...] = (),
         source: Path | None = None,
+        chat: tuple[ChatMessage, ...] = (),
     ) -> None:
         self.facts = facts
         self.description = description
@@ -114,6 +115,8 @@ class Session:
         # The file described, so a vision model asked about an answer that came from the cache
         # (which keeps no picture) is still shown it.
         self._source = source
+        # The chat in which a writer that sees images described the picture (see messages).
+        self.chat = chat
         self._options = options or SessionOptions()
         self._clock = clock
         self._sleeper = sleeper
@@ -140,6 +143,7 @@ class Session:
             options=options,
             images=result.images,
             source=source,
+            chat=result.chat,
         )
 
     @property
@@ -147,7 +151,15 @@ class Session:
         return tuple(self._turns)
 
     def messages(self, question: str) -> list[ChatMessage]:
-        """The chat sent to the writer: the facts, the description, recent turns, the question."""
+        """The chat sent to the writer: the facts, the description, recent turns, the question.
+
+        After a writer that saw the picture, its own chat is carried on instead, each question
+        a user turn that restates the answering rules: the picture and the facts stay where
+        the writer read them, so a local vision model answers from the state it kept and reads
+        only the question (a remote server with a prefix cache gains the same way).
+        """
+        if self.chat:
+            return self._carried_on(question)
         section = templates(self.lang).section("followup")
         kind = templates(self.lang).section("kind")[self.facts.kind.value]
         chat = [
@@ -158,6 +170,14 @@ class Session:
         for turn in self._turns[-KEPT_TURNS:]:
             chat += [ChatMessage("user", turn.question), ChatMessage("assistant", turn.answer)]
         return [*chat, ChatMessage("user", question)]
+
+    def _carried_on(self, question: str) -> list[ChatMessage]:
+        ask = templates(self.lang).section("followup")["ask"]
+        chat = list(self.chat)
+        for turn in self._turns[-KEPT_TURNS:]:
+            asked = ask.format(question=turn.question)
+            chat += [ChatMessage("user", asked), ChatMessage("assistant", turn.answer)]
+        return [*chat, ChatMessage("user", ask.format(question=question))]
 
     def ask(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,8 +96,64 @@ def test_a_screenshot_is_described_from_the_picture_and_its_text(
     # for the description, its retries and both questions.
     assert session.images == user.images
     asked = recording.chats[result.attempts :]
-    assert len(asked) >= 2 and asked[-1][-1].content == "What colour is the dialog?"
+    assert len(asked) >= 2 and "What colour is the dialog?" in asked[-1][-1].content
     assert recording.looks == 1
+
+
+class PromptReads:
+    """The longest stretch of tokens the language model read at once while the block ran."""
+
+    def __init__(self, writer: LocalVlmWriter) -> None:
+        self.longest = 0
+        self._first_layer = writer.load().model.model.language_model.layers[0]
+
+    def __enter__(self) -> PromptReads:
+        self._handle = self._first_layer.register_forward_pre_hook(self._read, with_kwargs=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.remove()
+
+    def _read(self, _module: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        hidden = args[0] if args else kwargs["hidden_states"]
+        self.longest = max(self.longest, int(hidden.shape[1]))
+
+
+def test_a_question_after_the_description_reads_only_itself(
+    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert pipeline.models.writer is not None
+    writer = pipeline.models.writer.get()
+    assert isinstance(writer, LocalVlmWriter)
+    recording = Recording(writer)
+    monkeypatch.setattr(writer, "stream", recording.stream)
+    try:
+        result = pipeline.run(render_dialog(tmp_path / "dialog.png"))
+        # The random model's words fail the checks, so the pipeline read the facts; here the
+        # model's own answer to the chat it was sent stands in for an accepted description.
+        described = tuple(recording.chats[0])
+        answer = "".join(writer.stream(described, GenerationParams(24, 0.0), CancelToken()))
+        chat = (*described, ChatMessage("assistant", answer))
+        assert result.facts is not None
+        looks = recording.looks
+        with PromptReads(writer) as carried_on:
+            Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
+                "What does the right button say?", writer
+            )
+        assert recording.looks == looks  # not looked at again
+        writer.load().conversation.kept = None
+        with PromptReads(writer) as anew:
+            Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
+                "What does the right button say?", writer
+            )
+    finally:
+        recording.hook.remove()
+    kept = writer.load().conversation.kept
+    assert kept is not None
+    picture_tokens = kept.ids.count(writer.load().model.config.image_token_id)
+    assert picture_tokens > 200  # the 1280×800 dialog at the standard budget
+    # The system turn, the picture and its facts were already held: only the question was read.
+    assert carried_on.longest < anew.longest - picture_tokens
 
 
 def test_a_missing_vision_model_is_one_sentence_and_the_facts_are_read(

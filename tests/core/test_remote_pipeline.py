@@ -56,7 +56,11 @@ def test_a_follow_up_question_carries_the_conversation_and_the_image(tmp_path: P
     image_url = described["messages"][1]["content"][0]["image_url"]["url"]
     roles = [m["role"] for m in asked["messages"]]
     assert roles == ["system", "user", "assistant", "user"]
+    # The chat the picture was described in, carried on word for word (a server's prefix
+    # cache then holds the picture already).
+    assert asked["messages"][:2] == described["messages"][:2]
     first_user = asked["messages"][1]["content"]
     assert first_user[0]["image_url"]["url"] == image_url  # the same picture, sent again
     assert asked["messages"][2]["content"] == GOOD_DIALOG
-    assert asked["messages"][3]["content"] == "What does the right button say?"
+    ask = templates("en").section("followup")["ask"]
+    assert asked["messages"][3]["content"] == ask.format(question="What does the right button say?")

@@ -13,7 +13,7 @@ from lookaloud.core.pipeline.check.score import QualityScore
 from lookaloud.core.pipeline.facts import Box, Facts, ImageKind, RegionCaption, TextLine
 from lookaloud.core.pipeline.retry import Clock
 from lookaloud.core.pipeline.sentences import split_sentences
-from lookaloud.core.writers.base import ImagePart
+from lookaloud.core.writers.base import ChatMessage, ImagePart
 
 
 class Phase(StrEnum):
@@ -72,6 +72,8 @@ class Result:
     engine: str = ""
     # The image a vision-language writer was shown, kept for follow-up questions (not in JSON).
     images: tuple[ImagePart, ...] = field(default=(), repr=False, compare=False)
+    # Its chat with that writer, which a follow-up question carries on (not in JSON).
+    chat: tuple[ChatMessage, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def summary(self) -> str:

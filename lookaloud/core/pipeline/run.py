@@ -265,6 +265,7 @@ class Pipeline:
             written_by=out.written_by,
             engine=out.engine,
             images=out.images,
+            chat=out.chat,
         )
 
 

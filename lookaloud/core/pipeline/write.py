@@ -75,6 +75,9 @@ class WriteOutcome:
     written_by: str = ""  # the backend that wrote it, or "facts" for the facts-only fallback
     engine: str = ""  # what ran the local writer that wrote it (see writers.base.engine_of)
     images: tuple[ImagePart, ...] = ()  # what the writer was shown, for follow-up questions
+    # The chat with a writer that sees images, its accepted answer last: a follow-up question
+    # carries it on, so a local vision model reads only the question (see writers.local_vlm).
+    chat: tuple[ChatMessage, ...] = ()
 
 
 class WriteLoop:
@@ -104,6 +107,7 @@ class WriteLoop:
         self._fallback_writer = fallback_writer
         self._notices: list[str] = []
         self._part: ImagePart | None = None
+        self._asked: Sequence[ChatMessage] = ()
 
     def run(
         self, cancel: CancelToken, emit: EventSink, on_first_sentence: Callable[[], None]
@@ -163,7 +167,7 @@ class WriteLoop:
         )
 
     def _messages(self, writer: Writer, simple: bool) -> Sequence[ChatMessage]:
-        return build_messages(
+        self._asked = build_messages(
             self._ctx.facts,
             self._ctx.lang,
             self._ctx.detail,
@@ -171,6 +175,7 @@ class WriteLoop:
             image=self._image_part(writer),
             heard=self._opening.text if self._opening else "",
         )
+        return self._asked
 
     def _image_part(self, writer: Writer) -> ImagePart | None:
         """The encoded image for a writer that sees images, made once per image."""
@@ -217,6 +222,8 @@ class WriteLoop:
             written_by=writer.backend,
             engine=engine_of(writer),
             images=(part,) if part is not None else (),
+            # The accepted text answered the last chat built (attempts run one after another).
+            chat=(*self._asked, ChatMessage("assistant", accepted.text)) if part else (),
         )
 
     def _all_notices(self) -> tuple[str, ...]:

@@ -157,6 +157,99 @@ def test_each_picture_is_looked_at_once(writer: LocalVlmWriter) -> None:
     assert vision.count == 2
 
 
+class PromptReads:
+    """The number of tokens the language model read in each forward pass while the block runs
+    (the first pass of a run is its prefill)."""
+
+    def __init__(self, writer: LocalVlmWriter) -> None:
+        self.lengths: list[int] = []
+        self._first_layer = writer.load().model.model.language_model.layers[0]
+
+    def __enter__(self) -> PromptReads:
+        self._handle = self._first_layer.register_forward_pre_hook(self._read, with_kwargs=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.remove()
+
+    def _read(
+        self, _module: object, args: tuple[torch.Tensor, ...], kwargs: dict[str, object]
+    ) -> None:
+        hidden = args[0] if args else kwargs["hidden_states"]
+        assert isinstance(hidden, torch.Tensor)
+        self.lengths.append(hidden.shape[1])
+
+
+def forget_the_conversation(writer: LocalVlmWriter) -> None:
+    writer.load().conversation.kept = None
+
+
+def continued(chat: list[ChatMessage], answer: str, question: str) -> list[ChatMessage]:
+    return [*chat, ChatMessage("assistant", answer), ChatMessage("user", question)]
+
+
+def test_a_follow_up_reads_only_its_new_tokens_and_writes_what_a_fresh_read_writes(
+    writer: LocalVlmWriter,
+) -> None:
+    chat = asking(writer.prepare_image(photo(31, (192, 128))))
+    answer = write(writer, chat, GREEDY)
+    follow_up = continued(chat, answer, "What colour is it?")
+    with VisionCalls(writer) as vision, PromptReads(writer) as carried_on:
+        from_kept = write(writer, follow_up, GREEDY)
+    assert vision.count == 0  # not looked at again
+    forget_the_conversation(writer)
+    with PromptReads(writer) as anew:
+        from_scratch = write(writer, follow_up, GREEDY)
+    assert from_kept and from_kept == from_scratch
+    kept = writer.load().conversation.kept
+    assert kept is not None
+    picture_tokens = kept.ids.count(writer.load().model.config.image_token_id)
+    assert picture_tokens == 24  # 192×128 pixels in 32-pixel tokens
+    # The picture and everything before it came from the kept cache.
+    assert carried_on.lengths[0] < anew.lengths[0] - picture_tokens
+
+
+def test_a_second_follow_up_carries_on_from_the_first(writer: LocalVlmWriter) -> None:
+    chat = asking(writer.prepare_image(photo(32)))
+    first = continued(chat, write(writer, chat, GREEDY), "What colour is it?")
+    second = continued(first, write(writer, first, GREEDY), "Is there text?")
+    with PromptReads(writer) as carried_on:
+        from_kept = write(writer, second, GREEDY)
+    forget_the_conversation(writer)
+    with PromptReads(writer) as anew:
+        assert write(writer, second, GREEDY) == from_kept
+    assert carried_on.lengths[0] < anew.lengths[0] // 2
+
+
+def test_a_chat_about_another_picture_is_read_anew(writer: LocalVlmWriter) -> None:
+    chat = asking(writer.prepare_image(photo(33)))
+    answer = write(writer, chat, GREEDY)
+    # The same words and the same size of picture give the same tokens: only the picture differs.
+    other = continued(asking(writer.prepare_image(photo(34))), answer, "What colour is it?")
+    with VisionCalls(writer) as vision:
+        about_other = write(writer, other, GREEDY)
+    assert vision.count == 1
+    forget_the_conversation(writer)
+    assert write(writer, other, GREEDY) == about_other
+
+
+def test_a_cancelled_answer_leaves_nothing_half_kept(writer: LocalVlmWriter) -> None:
+    chat = asking(writer.prepare_image(photo(35)))
+    follow_up = continued(chat, write(writer, chat, GREEDY), "What colour is it?")
+    cancel = CancelToken()
+    pieces = writer.stream(
+        follow_up, GenerationParams(max_new_tokens=4000, temperature=0.0), cancel
+    )
+    assert next(pieces)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        list(pieces)
+    assert writer.load().conversation.kept is None
+    again = write(writer, follow_up, GREEDY)
+    forget_the_conversation(writer)
+    assert write(writer, follow_up, GREEDY) == again
+
+
 def test_several_pictures_in_one_chat(writer: LocalVlmWriter) -> None:
     parts = (writer.prepare_image(photo(7)), writer.prepare_image(photo(8, (64, 64))))
     messages = [SYSTEM, ChatMessage("user", "Compare them.", parts)]
