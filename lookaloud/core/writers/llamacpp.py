@@ -4,18 +4,23 @@ llama.cpp picks its CPU kernels and runs 8- and 4-bit weights, which decode seve
 faster than PyTorch's bf16 on 2 cores (see issue 12's figures). The prompt is rendered with the
 model's own chat template, read from the GGUF file, with thinking switched off.
 
-The prompt is fed in small pieces here, with the cancel token checked between them, because
-``create_completion`` evaluates the whole prompt before it yields anything: a cancel must stop
-within 200 ms even while a long prompt is read. The tokens already in the model's memory from
-the last prompt (the system prompt, the same for every image) are kept, so only what changed is
-read again.
+The prompt is read here, in one batch, before ``create_completion``, which would evaluate it
+without a way to stop: a cancel must stop within 200 ms even while a long prompt is read, so
+llama.cpp is given an abort callback that looks at the cancel token between the steps of its
+computation graph, for the prompt only (decoding looks at it between tokens). One batch reads
+twice as fast as the 16-token pieces that were checked in between before (68 against 33 prompt
+tokens a second for 320 tokens of the real-size Q8_0 model, both on one busy 2-core AMD EPYC).
+The tokens already in the model's memory from the last prompt (the system prompt, the same for
+every image) are kept, so only what changed is read again.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +30,6 @@ from lookaloud.core.i18n import tr
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.tags import ThinkTagFilter
 
-# Tokens read between two looks at the cancel token: at 130 prompt tokens a second (2 cores,
-# Q8_0) 16 tokens take about 120 ms.
-PREFILL_STEP = 16
 CONTEXT_TOKENS = 4096
 
 LogitsProcessor = Callable[[Any, Any], Any]
@@ -49,6 +51,7 @@ class LlamaCppWriter:
         self._threads = threads or physical_cores()
         self._logits_processors = logits_processors
         self._llama: Any = None
+        self._abort: PromptAbort | None = None
         self._lock = threading.Lock()  # one generation at a time on the one model state
 
     @property
@@ -66,6 +69,7 @@ class LlamaCppWriter:
     def load(self) -> Any:
         if self._llama is None:
             self._llama = _open(self._file, self._threads)
+            self._abort = PromptAbort(self._llama)
         return self._llama
 
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
@@ -93,7 +97,8 @@ class LlamaCppWriter:
         tokens = llama.tokenize(self.build_prompt(messages).encode("utf-8"), False, True)
         with self._lock:
             processors = self._logits_processors() if self._logits_processors else None
-            _read_prompt(llama, tokens, cancel)
+            assert self._abort is not None  # made by load()
+            _read_prompt(llama, tokens, cancel, self._abort)
             pieces = llama.create_completion(
                 tokens, stream=True, logits_processor=processors, **_sampling(params)
             )
@@ -109,7 +114,39 @@ class LlamaCppWriter:
                 yield tail
 
 
-def _read_prompt(llama: Any, tokens: list[int], cancel: CancelToken) -> None:
+class PromptAbort:
+    """llama.cpp's abort callback for one model, watching a cancel token while a prompt is read.
+
+    The callback is called from llama.cpp's thread before each step of the graph (hundreds per
+    batch), so it is installed for the prompt only: during decoding it would cost a Python call
+    per step for each token.
+    """
+
+    def __init__(self, llama: Any) -> None:
+        import llama_cpp
+
+        self._api = llama_cpp
+        self._context = llama._ctx.ctx
+        self._cancel: CancelToken | None = None
+        # Kept on the object: llama.cpp holds only the pointer, and a collected callback crashes.
+        self._callback = llama_cpp.ggml_abort_callback(self._should_abort)
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        return self._cancel is not None and self._cancel.cancelled
+
+    @contextmanager
+    def watching(self, cancel: CancelToken) -> Iterator[None]:
+        self._cancel = cancel
+        self._api.llama_set_abort_callback(self._context, self._callback, None)
+        try:
+            yield
+        finally:
+            no_callback = self._api.ggml_abort_callback()  # a null function pointer
+            self._api.llama_set_abort_callback(self._context, no_callback, None)
+            self._cancel = None
+
+
+def _read_prompt(llama: Any, tokens: list[int], cancel: CancelToken, abort: PromptAbort) -> None:
     """Evaluates all but the last prompt token, keeping what the model already holds."""
     kept = 0
     for held, wanted in zip(llama.input_ids[: llama.n_tokens], tokens, strict=False):
@@ -118,10 +155,16 @@ def _read_prompt(llama: Any, tokens: list[int], cancel: CancelToken) -> None:
         kept += 1
     kept = min(kept, len(tokens) - 1)
     llama.n_tokens = kept  # eval() drops the model's memory from here on
+    cancel.raise_if_cancelled()
     # The last token is left to create_completion, which finds the rest already read.
-    for start in range(kept, len(tokens) - 1, PREFILL_STEP):
-        cancel.raise_if_cancelled()
-        llama.eval(tokens[start : min(start + PREFILL_STEP, len(tokens) - 1)])
+    with abort.watching(cancel):
+        try:
+            llama.eval(tokens[kept : len(tokens) - 1])
+        except RuntimeError:
+            # An aborted batch is not counted in n_tokens, and the next eval() drops its
+            # half-written memory, so the model is ready for the next prompt.
+            cancel.raise_if_cancelled()
+            raise
 
 
 def _sampling(params: GenerationParams) -> dict[str, Any]:

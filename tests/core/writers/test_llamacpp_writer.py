@@ -12,7 +12,7 @@ from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelLoadFailed
 from lookaloud.core.runtime.gguf_convert import WEIGHT_TYPES, convert
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
-from lookaloud.core.writers.llamacpp import PREFILL_STEP, LlamaCppWriter, physical_cores
+from lookaloud.core.writers.llamacpp import LlamaCppWriter, physical_cores
 
 pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
 pytest.importorskip("gguf", reason="the gguf library is not installed")
@@ -85,25 +85,43 @@ def test_a_cancel_while_writing_stops_at_the_next_piece(writer: LlamaCppWriter) 
     assert received == 3
 
 
-class CountingToken(CancelToken):
-    """Counts how often the writer looks at it."""
+class CancelledWhileReading(CancelToken):
+    """Cancels itself at llama.cpp's ``after``-th look while a prompt is read (the abort
+    callback reads ``cancelled`` between the steps of the computation graph)."""
 
-    def __init__(self) -> None:
+    def __init__(self, after: int) -> None:
         super().__init__()
         self.looks = 0
+        self._after = after
 
-    def raise_if_cancelled(self) -> None:
+    @property
+    def cancelled(self) -> bool:
         self.looks += 1
-        super().raise_if_cancelled()
+        if self.looks == self._after:
+            self.cancel()
+        return super().cancelled
 
 
-def test_a_long_prompt_is_read_in_steps_that_look_at_the_cancel(writer: LlamaCppWriter) -> None:
-    facts = " ".join(f"Line {n}: the window shows item number {n}." for n in range(60))
-    chat = (CHAT[0], ChatMessage("user", facts))
-    tokens = writer.load().tokenize(writer.build_prompt(chat).encode(), False, True)
-    token = CountingToken()
-    list(writer.stream(chat, GenerationParams(max_new_tokens=1, temperature=0.0), token))
-    assert token.looks >= (len(tokens) - 40) // PREFILL_STEP  # all but the kept system turn
+def long_chat(lines: int = 60) -> tuple[ChatMessage, ...]:
+    facts = " ".join(f"Line {n}: the window shows item number {n}." for n in range(lines))
+    return (CHAT[0], ChatMessage("user", facts))
+
+
+def test_a_cancel_while_the_prompt_is_read_stops_it_inside_llama_cpp(
+    writer: LlamaCppWriter,
+) -> None:
+    chat = long_chat()
+    expected = "".join(writer.stream(chat, GREEDY, CancelToken()))
+    list(writer.stream(CHAT, GREEDY, CancelToken()))  # only the system turn stays in common
+    cancel = CancelledWhileReading(after=40)
+    with pytest.raises(Cancelled):
+        list(writer.stream(chat, GREEDY, cancel))
+    # The cancel was seen inside the one batch of prompt, and no more looks came after it.
+    assert cancel.looks >= 40
+    looks = cancel.looks
+    # The half-read prompt left nothing behind: the same chat is written as before.
+    assert "".join(writer.stream(chat, GREEDY, CancelToken())) == expected
+    assert cancel.looks == looks  # the callback is gone once the prompt was read
 
 
 def test_a_missing_file_is_a_sentence(tmp_path: Path) -> None:
