@@ -14,23 +14,31 @@ _GRID = (
 )
 
 
+Box = tuple[int, int, int, int]  # left, top, right, bottom in pixels
+
+
 def region_crops(image: Image.Image, detail: Detail) -> list[tuple[str, Image.Image]]:
     """Named crops in reading order: none (brief), vertical thirds (standard), 3×3 (detailed)."""
+    return [(name, image.crop(box)) for name, box in region_boxes(image.size, detail)]
+
+
+def region_boxes(size: tuple[int, int], detail: Detail) -> list[tuple[str, Box]]:
+    """The named parts of a picture of ``size`` pixels, as :func:`region_crops` cuts them."""
     if detail == Detail.BRIEF:
         return []
     if detail == Detail.STANDARD:
-        return [(name, _cell(image, column, 0, rows=1)) for column, name in enumerate(_THIRDS)]
+        return [(name, _cell(size, column, 0, rows=1)) for column, name in enumerate(_THIRDS)]
     return [
-        (name, _cell(image, column, row, rows=3))
+        (name, _cell(size, column, row, rows=3))
         for row, names in enumerate(_GRID)
         for column, name in enumerate(names)
     ]
 
 
-def _cell(image: Image.Image, column: int, row: int, *, rows: int) -> Image.Image:
-    x0, x1 = _span(image.width, column, parts=3)
-    y0, y1 = _span(image.height, row, parts=rows)
-    return image.crop((x0, y0, x1, y1))
+def _cell(size: tuple[int, int], column: int, row: int, *, rows: int) -> Box:
+    x0, x1 = _span(size[0], column, parts=3)
+    y0, y1 = _span(size[1], row, parts=rows)
+    return x0, y0, x1, y1
 
 
 def _span(length: int, index: int, *, parts: int) -> tuple[int, int]:

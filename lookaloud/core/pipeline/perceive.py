@@ -15,7 +15,7 @@ from PIL import Image
 
 from lookaloud.core.perception.base import Captioner, TextReader
 from lookaloud.core.perception.reading_order import sort_reading_order
-from lookaloud.core.perception.regions import region_crops
+from lookaloud.core.perception.regions import Box, region_boxes
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.facts import RegionCaption, TextLine
 from lookaloud.core.pipeline.load import downscale
@@ -33,6 +33,10 @@ REGION_SOURCE_SIDE = 1152
 # parts at 224 px took 1.69-1.91 s against 2.30-2.46 s for all four at 384 (benchmark models,
 # 2-core AMD EPYC), and a part needs less detail than the whole.
 REGION_CAPTION_SIDE = 224
+# A part of a screenshot where OCR read this many lines is told by its text, not captioned:
+# BLIP's caption of a bit of interface at 224 px says little ("a screen shot of a computer")
+# and costs about half a second per part on two cores, and its words lengthen the prompt.
+LINES_THAT_TELL_A_PART = 3
 
 
 PartialFacts = Callable[[str | None, list[TextLine] | None], None]
@@ -82,7 +86,7 @@ class Perception:
             self._announce_reading(run)
             lines = self._read_text(image, run)
             on_partial(None, lines)
-            caption, regions = self._caption(image, run)
+            caption, regions = self._caption(image, run, read=lines)
         else:
             caption, regions = self._caption(image, run)
             on_partial(caption, None)
@@ -95,13 +99,23 @@ class Perception:
         if self._config.ocr and self._models.reader is not None:
             run.emit(PhaseEvent(Phase.READING_TEXT))
 
-    def _caption(self, image: Image.Image, run: RunState) -> tuple[str, list[RegionCaption]]:
+    def _caption(
+        self, image: Image.Image, run: RunState, read: list[TextLine] | None = None
+    ) -> tuple[str, list[RegionCaption]]:
+        """The whole picture's caption and its parts', leaving out the parts that the lines
+        ``read`` already tell (see LINES_THAT_TELL_A_PART)."""
         captioner: Captioner | None = self._model_of(self._models.captioner, run)
         if captioner is None:
             return "", []
         run.emit(PhaseEvent(Phase.CAPTIONING))
         began = self._clock()
-        crops = region_crops(downscale(image, REGION_SOURCE_SIDE), self._config.detail)
+        source = downscale(image, REGION_SOURCE_SIDE)
+        scale = source.width / image.width
+        crops = [
+            (name, source.crop(box))
+            for name, box in region_boxes(source.size, self._config.detail)
+            if read is None or not _told_by_text(box, read, scale)
+        ]
         side = self._config.caption_image_side
         whole = captioner.caption([downscale(image, side)])[0]
         run.cancel.raise_if_cancelled()
@@ -125,6 +139,17 @@ class Perception:
         run.timed("ocr", began)
         run.cancel.raise_if_cancelled()
         return sort_reading_order([ln for ln in lines if ln.confidence >= MIN_TEXT_CONFIDENCE])
+
+
+def _told_by_text(part: Box, lines: list[TextLine], scale: float) -> bool:
+    """Whether OCR read enough lines inside ``part`` (in pixels ``scale`` times the lines')."""
+    left, top, right, bottom = part
+    inside = 0
+    for line in lines:
+        x = (line.box.x0 + line.box.x1) / 2 * scale
+        y = line.box.centre_y * scale
+        inside += left <= x < right and top <= y < bottom
+    return inside >= LINES_THAT_TELL_A_PART
 
 
 class _Background(Generic[T]):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from helpers.render import DIALOG_LINES, render_blank, render_dialog
+from helpers.render import DIALOG_LINES, render_blank, render_dialog, text_image
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.assembly import ModelChoice, models_for
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelMissing
+from lookaloud.core.perception.base import Captioner
 from lookaloud.core.pipeline.config import PipelineConfig
 from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.pipeline.result import Event, Phase, PhaseEvent, ResultEvent, SentenceEvent
@@ -186,3 +189,36 @@ def test_a_first_time_notice_comes_with_the_first_result_only(tmp_path: Path) ->
     first, again = pipeline.run(image), pipeline.with_config(PipelineConfig()).run(image)
     assert first.notices == ("every time", "the slower engine writes")
     assert again.notices == ("every time",)
+
+
+class CountingCaptioner:
+    """The tiny BLIP, counting the pictures it is asked to caption."""
+
+    def __init__(self, captioner: Captioner) -> None:
+        self._captioner = captioner
+        self.pictures = 0
+
+    def caption(
+        self, images: Sequence[Image.Image], max_new_tokens: int = 30, side: int | None = None
+    ) -> list[str]:
+        self.pictures += len(images)
+        return self._captioner.caption(images, max_new_tokens, side)
+
+
+def test_a_screenshot_part_its_text_already_tells_is_not_captioned(
+    real_models: Models, tmp_path: Path
+) -> None:
+    # A sidebar of short entries: all its lines lie in the left third of the screenshot.
+    shot = text_image(("Inbox", "Drafts", "Sent", "Archive"), width=900)
+    path = tmp_path / "sidebar.png"
+    shot.save(path)
+    assert real_models.captioner is not None
+    counting = CountingCaptioner(real_models.captioner.get())
+    slot: ModelSlot[Captioner] = ModelSlot(lambda: counting)
+    models = Models(slot, real_models.reader, ModelSlot(lambda: ScriptedWriter([GOOD_DIALOG])))
+    pipeline = Pipeline(models, PipelineConfig(first_sentence_from_facts=True))
+    result, _ = run(pipeline, path)
+    assert result.facts is not None
+    assert [line.text for line in result.facts.text_lines] == ["Inbox", "Drafts", "Sent", "Archive"]
+    assert [r.position for r in result.facts.regions] == ["centre", "right"]
+    assert counting.pictures == 3  # the whole picture and the two parts without text
