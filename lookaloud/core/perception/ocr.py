@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,6 +58,26 @@ class OcrEngine(Protocol):
     def __call__(
         self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False
     ) -> tuple[Any, Any]: ...
+
+
+Corners = list[list[float]]
+"""A detected line's four corner points, ``[[x, y], …]``, in the picture's pixels."""
+
+
+@runtime_checkable
+class TwoStepOcrEngine(Protocol):
+    """An :class:`OcrEngine` that can also detect lines and recognise chosen ones apart.
+
+    A tile detects first, keeps the lines whose centre it owns and recognises only those: whole
+    tiles recognised every line of the 128 px overlaps twice and the lines cut at a tile's edge
+    once more for nothing.
+    """
+
+    def detect(self, img_content: Image.Image) -> list[Corners]: ...
+
+    def recognise(
+        self, img_content: Image.Image, lines: Sequence[Corners]
+    ) -> list[tuple[str, float]]: ...
 
 
 # Deliberate per-process cache: building the engine loads three ONNX models (about half a second
@@ -137,11 +157,28 @@ class RapidOcr3Engine:
     def __call__(
         self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False
     ) -> tuple[Any, Any]:
-        out = self._engine(img_content, use_cls=use_cls)
+        # Each flag is given: rapidocr keeps those of the last call for the next.
+        out = self._engine(img_content, use_det=True, use_cls=use_cls, use_rec=True)
         if out.boxes is None or out.txts is None:
             return None, None
         found = zip(out.boxes, out.txts, out.scores, strict=True)
         return [[box.tolist(), text, score] for box, text, score in found], out.elapse_list
+
+    def detect(self, img_content: Image.Image) -> list[Corners]:
+        """The corners of the text lines in the picture, without reading them."""
+        out = self._engine(img_content, use_det=True, use_cls=False, use_rec=False)
+        return [] if out.boxes is None else [box.tolist() for box in out.boxes]
+
+    def recognise(
+        self, img_content: Image.Image, lines: Sequence[Corners]
+    ) -> list[tuple[str, float]]:
+        """The text and score of each of ``lines`` (as :meth:`detect` gave them), in order."""
+        if not lines:
+            return []
+        picture = self._engine.load_img(img_content)  # BGR, as the one-call path reads it
+        crops = self._engine.crop_text_regions(picture, np.array(lines, dtype=np.float32))
+        out = self._engine.recognize_txt(crops)
+        return [(str(text), float(score)) for text, score in zip(out.txts, out.scores, strict=True)]
 
 
 class RapidOcrReader:
@@ -205,25 +242,53 @@ class RapidOcrReader:
         """The lines whose centre this tile owns, in the tile's pixels, spaces put back."""
         picture = work.crop((tile.x0, tile.y0, tile.x1, tile.y1))
         grey = np.asarray(picture.convert("L"))
-        owned = []
-        for line, centres in _to_text_lines(self._run_engine(picture, use_cls=False)):
-            box = line.box
-            if tile.owns(tile.x0 + (box.x0 + box.x1) / 2, tile.y0 + box.centre_y):
-                owned.append(_spaced(line, centres, grey))
-        return owned
+        engine = self._engine_factory()
+        raw: Sequence[Any]
+        if isinstance(engine, TwoStepOcrEngine):
+            raw = self._read_owned_lines(engine, picture, tile)
+        else:
+            raw = self._run_engine(picture, use_cls=False)
+        return [
+            _spaced(line, centres, grey)
+            for line, centres in _to_text_lines(raw)
+            if _owned(tile, line.box)
+        ]
+
+    def _read_owned_lines(
+        self, engine: TwoStepOcrEngine, picture: Image.Image, tile: Tile
+    ) -> list[list[Any]]:
+        """Raw results for only the lines this tile owns: the others are not recognised."""
+        try:
+            found = engine.detect(picture)
+            owned = [corners for corners in found if _owned(tile, _box_of(corners))]
+            read = engine.recognise(picture, owned)
+        except Exception as exc:  # OpenVINO, onnxruntime and OpenCV raise many types
+            raise _read_failure() from exc
+        return [[corners, text, score] for corners, (text, score) in zip(owned, read, strict=True)]
 
     def _run_engine(self, image: Image.Image, *, use_cls: bool) -> Sequence[Any]:
         engine = self._engine_factory()
         try:
             lines, _timings = engine(image, use_cls=use_cls, return_word_box=True)
         except Exception as exc:  # onnxruntime and OpenCV raise many types
-            raise PerceptionError(
-                tr(
-                    "Reading the text in this picture failed; try again, or describe it "
-                    "without text."
-                )
-            ) from exc
+            raise _read_failure() from exc
         return lines or []
+
+
+def _read_failure() -> PerceptionError:
+    return PerceptionError(
+        tr("Reading the text in this picture failed; try again, or describe it without text.")
+    )
+
+
+def _owned(tile: Tile, box: Box) -> bool:
+    """Whether ``tile`` owns the line with ``box`` (in the tile's pixels) by its centre."""
+    return tile.owns(tile.x0 + (box.x0 + box.x1) / 2, tile.y0 + box.centre_y)
+
+
+def _box_of(corners: Corners) -> Box:
+    xs, ys = [float(p[0]) for p in corners], [float(p[1]) for p in corners]
+    return Box(min(xs), min(ys), max(xs), max(ys))
 
 
 def _within_pixels(image: Image.Image, max_pixels: int) -> Image.Image:
@@ -262,9 +327,7 @@ def _to_text_line(item: Sequence[Any]) -> tuple[TextLine, list[float]]:
     """One ``[corner_points, text, score, char_boxes?, …]`` result: the line, and the horizontal
     centres of its characters (empty when the engine gave none)."""
     points, text, score = item[0], item[1], item[2]
-    xs = [float(point[0]) for point in points]
-    ys = [float(point[1]) for point in points]
-    box = Box(min(xs), min(ys), max(xs), max(ys))
+    box = _box_of(points)
     confidence = min(1.0, max(0.0, float(score)))
     char_boxes = item[3] if len(item) > 3 else []
     centres = [sum(float(p[0]) for p in cell) / len(cell) for cell in char_boxes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -190,6 +191,35 @@ def test_a_long_narrow_strip_is_read_in_native_tiles() -> None:
     assert all(line.box.x1 <= strip.width and line.box.y1 <= strip.height for line in lines)
 
 
+class _TwoStepEngine:
+    """Detects a line every 40 px down each tile and counts the lines it is asked to read."""
+
+    def __init__(self) -> None:
+        self.detected = 0
+        self.recognised = 0
+
+    def __call__(self, img_content: Any, **_: bool) -> tuple[Any, Any]:
+        raise AssertionError("a tile is detected, then only its own lines are read")
+
+    def detect(self, img_content: Image.Image) -> list[list[list[float]]]:
+        tops = range(0, img_content.height - 16, 40)
+        self.detected += len(tops)
+        return [[[10.0, y], [200.0, y], [200.0, y + 16.0], [10.0, y + 16.0]] for y in tops]
+
+    def recognise(self, img_content: Image.Image, lines: Any) -> list[tuple[str, float]]:
+        self.recognised += len(lines)
+        return [(f"line {self.recognised - n}", 0.9) for n in range(len(lines))]
+
+
+def test_lines_in_tile_overlaps_are_recognised_once() -> None:
+    # Whole tiles recognised 206 lines for the 193 of a 1280×6000 page: the overlaps' twice.
+    engine = _TwoStepEngine()
+    lines = RapidOcrReader(engine_factory=lambda: engine).read(Image.new("RGB", (1280, 6000)))
+    assert engine.detected > engine.recognised == len(lines) == len({ln.text for ln in lines})
+    tops = sorted(line.box.y0 for line in lines)
+    assert all(b - a > 8 for a, b in pairwise(tops))  # no line kept twice
+
+
 def test_words_stay_apart_in_small_ui_text(reader: RapidOcrReader) -> None:
     lines = ("Don't Save", "ticket 017 zebra", "backup export 3.5 MB, done.")
     read = [line.text for line in reader.read(text_image(lines, size=13, width=400))]
@@ -209,7 +239,8 @@ class _Rapidocr3Output:
 def test_rapidocr3_results_take_the_older_shape() -> None:
     calls: list[bool] = []
 
-    def engine(picture: Any, use_cls: bool) -> _Rapidocr3Output:
+    def engine(picture: Any, use_det: bool, use_cls: bool, use_rec: bool) -> _Rapidocr3Output:
+        assert use_det and use_rec  # rapidocr keeps the last call's flags: a detect-only one's
         calls.append(use_cls)
         return _Rapidocr3Output(found=picture is not None)
 
