@@ -153,12 +153,16 @@ class RapidOcr3Engine:
     def __init__(self, engine: Any, runtime: str = "onnxruntime") -> None:
         self._engine = engine
         self.runtime = runtime  # what runs its models: "openvino" or "onnxruntime"
+        # rapidocr keeps the flags of one call for the next, and the engine is shared by every
+        # reader and thread: one call at a time, so none reads with another's flags.
+        self._one_at_a_time = threading.Lock()
 
     def __call__(
         self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False
     ) -> tuple[Any, Any]:
         # Each flag is given: rapidocr keeps those of the last call for the next.
-        out = self._engine(img_content, use_det=True, use_cls=use_cls, use_rec=True)
+        with self._one_at_a_time:
+            out = self._engine(img_content, use_det=True, use_cls=use_cls, use_rec=True)
         if out.boxes is None or out.txts is None:
             return None, None
         found = zip(out.boxes, out.txts, out.scores, strict=True)
@@ -166,7 +170,8 @@ class RapidOcr3Engine:
 
     def detect(self, img_content: Image.Image) -> list[Corners]:
         """The corners of the text lines in the picture, without reading them."""
-        out = self._engine(img_content, use_det=True, use_cls=False, use_rec=False)
+        with self._one_at_a_time:
+            out = self._engine(img_content, use_det=True, use_cls=False, use_rec=False)
         return [] if out.boxes is None else [box.tolist() for box in out.boxes]
 
     def recognise(
@@ -175,9 +180,10 @@ class RapidOcr3Engine:
         """The text and score of each of ``lines`` (as :meth:`detect` gave them), in order."""
         if not lines:
             return []
-        picture = self._engine.load_img(img_content)  # BGR, as the one-call path reads it
-        crops = self._engine.crop_text_regions(picture, np.array(lines, dtype=np.float32))
-        out = self._engine.recognize_txt(crops)
+        with self._one_at_a_time:
+            picture = self._engine.load_img(img_content)  # BGR, as the one-call path reads it
+            crops = self._engine.crop_text_regions(picture, np.array(lines, dtype=np.float32))
+            out = self._engine.recognize_txt(crops)
         return [(str(text), float(score)) for text, score in zip(out.txts, out.scores, strict=True)]
 
 
