@@ -237,6 +237,8 @@ class LocalVlmPath:
         self.writer_script.reset()
         loaded = self.writer.load()
         loaded.seen.clear()  # a picture it has not seen: looking at it is measured too
+        # Nor the state kept after the last run's answer, which holds this very picture.
+        loaded.conversation.kept = None
         first, vision = _FirstSentence(), _Stopwatch()
         load = MachineLoad()
         load.start()
