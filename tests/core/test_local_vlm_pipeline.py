@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from helpers.render import DIALOG_LINES, render_dialog
+from helpers.vlm_probes import PromptReads
 from lookaloud.core.assembly import ModelChoice, models_for, output_fingerprint
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.pipeline.config import PipelineConfig
@@ -53,6 +53,20 @@ def pipeline(tiny_qwen3_vl_dir: Path) -> Pipeline:
     return Pipeline(models_for(local_vision(str(tiny_qwen3_vl_dir))), config)
 
 
+@pytest.fixture
+def recorded(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LocalVlmWriter, Recording]]:
+    """The pipeline's vision writer, recording what it is sent and how often it looks."""
+    assert pipeline.models.writer is not None
+    writer = pipeline.models.writer.get()
+    assert isinstance(writer, LocalVlmWriter)
+    recording = Recording(writer)
+    monkeypatch.setattr(writer, "stream", recording.stream)
+    yield writer, recording
+    recording.hook.remove()
+
+
 def test_only_the_vision_model_and_ocr_are_used(pipeline: Pipeline) -> None:
     models = pipeline.models
     assert models.backend == "local-vlm"
@@ -61,22 +75,15 @@ def test_only_the_vision_model_and_ocr_are_used(pipeline: Pipeline) -> None:
 
 
 def test_a_screenshot_is_described_from_the_picture_and_its_text(
-    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, recorded: tuple[LocalVlmWriter, Recording], tmp_path: Path
 ) -> None:
-    assert pipeline.models.writer is not None
-    writer = pipeline.models.writer.get()
-    assert isinstance(writer, LocalVlmWriter)
-    recording = Recording(writer)
-    monkeypatch.setattr(writer, "stream", recording.stream)
+    writer, recording = recorded
     events: list[Event] = []
-    try:
-        result = pipeline.run(render_dialog(tmp_path / "dialog.png"), on_event=events.append)
-        session = Session.from_result(result, "en")
-        assert session is not None
-        for question in ("What does the right button say?", "What colour is the dialog?"):
-            session.ask(question, writer)
-    finally:
-        recording.hook.remove()
+    result = pipeline.run(render_dialog(tmp_path / "dialog.png"), on_event=events.append)
+    session = Session.from_result(result, "en")
+    assert session is not None
+    for question in ("What does the right button say?", "What colour is the dialog?"):
+        session.ask(question, writer)
 
     assert result.ok and result.backend == "local-vlm" and result.error is None
     assert result.written_by in ("local-vlm", "facts") and result.engine == "transformers"
@@ -100,54 +107,28 @@ def test_a_screenshot_is_described_from_the_picture_and_its_text(
     assert recording.looks == 1
 
 
-class PromptReads:
-    """The longest stretch of tokens the language model read at once while the block ran."""
-
-    def __init__(self, writer: LocalVlmWriter) -> None:
-        self.longest = 0
-        self._first_layer = writer.load().model.model.language_model.layers[0]
-
-    def __enter__(self) -> PromptReads:
-        self._handle = self._first_layer.register_forward_pre_hook(self._read, with_kwargs=True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.remove()
-
-    def _read(self, _module: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        hidden = args[0] if args else kwargs["hidden_states"]
-        self.longest = max(self.longest, int(hidden.shape[1]))
-
-
 def test_a_question_after_the_description_reads_only_itself(
-    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, recorded: tuple[LocalVlmWriter, Recording], tmp_path: Path
 ) -> None:
-    assert pipeline.models.writer is not None
-    writer = pipeline.models.writer.get()
-    assert isinstance(writer, LocalVlmWriter)
-    recording = Recording(writer)
-    monkeypatch.setattr(writer, "stream", recording.stream)
-    try:
-        result = pipeline.run(render_dialog(tmp_path / "dialog.png"))
-        # The random model's words fail the checks, so the pipeline read the facts; here the
-        # model's own answer to the chat it was sent stands in for an accepted description.
-        described = tuple(recording.chats[0])
-        answer = "".join(writer.stream(described, GenerationParams(24, 0.0), CancelToken()))
-        chat = (*described, ChatMessage("assistant", answer))
-        assert result.facts is not None
-        looks = recording.looks
-        with PromptReads(writer) as carried_on:
-            Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
-                "What does the right button say?", writer
-            )
-        assert recording.looks == looks  # not looked at again
-        writer.load().conversation.kept = None
-        with PromptReads(writer) as anew:
-            Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
-                "What does the right button say?", writer
-            )
-    finally:
-        recording.hook.remove()
+    writer, recording = recorded
+    result = pipeline.run(render_dialog(tmp_path / "dialog.png"))
+    # The random model's words fail the checks, so the pipeline read the facts; here the
+    # model's own answer to the chat it was sent stands in for an accepted description.
+    described = tuple(recording.chats[0])
+    answer = "".join(writer.stream(described, GenerationParams(24, 0.0), CancelToken()))
+    chat = (*described, ChatMessage("assistant", answer))
+    assert result.facts is not None
+    looks = recording.looks
+    with PromptReads(writer) as carried_on:
+        Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
+            "What does the right button say?", writer
+        )
+    assert recording.looks == looks  # not looked at again
+    writer.load().conversation.kept = None
+    with PromptReads(writer) as anew:
+        Session(result.facts, answer, "en", images=result.images, chat=chat).ask(
+            "What does the right button say?", writer
+        )
     kept = writer.load().conversation.kept
     assert kept is not None
     picture_tokens = kept.ids.count(writer.load().model.config.image_token_id)

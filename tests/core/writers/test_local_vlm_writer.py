@@ -14,6 +14,7 @@ import torch
 from PIL import Image, ImageDraw
 from transformers import Qwen2VLImageProcessorPil
 
+from helpers.vlm_probes import PromptReads
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelLoadFailed, ModelMissing, WriterError
 from lookaloud.core.pipeline.facts import Detail
@@ -155,29 +156,6 @@ def test_each_picture_is_looked_at_once(writer: LocalVlmWriter) -> None:
         assert vision.count == 1
         write(writer, asking(writer.prepare_image(photo(6))), GREEDY)
     assert vision.count == 2
-
-
-class PromptReads:
-    """The number of tokens the language model read in each forward pass while the block runs
-    (the first pass of a run is its prefill)."""
-
-    def __init__(self, writer: LocalVlmWriter) -> None:
-        self.lengths: list[int] = []
-        self._first_layer = writer.load().model.model.language_model.layers[0]
-
-    def __enter__(self) -> PromptReads:
-        self._handle = self._first_layer.register_forward_pre_hook(self._read, with_kwargs=True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.remove()
-
-    def _read(
-        self, _module: object, args: tuple[torch.Tensor, ...], kwargs: dict[str, object]
-    ) -> None:
-        hidden = args[0] if args else kwargs["hidden_states"]
-        assert isinstance(hidden, torch.Tensor)
-        self.lengths.append(hidden.shape[1])
 
 
 def forget_the_conversation(writer: LocalVlmWriter) -> None:
