@@ -56,7 +56,19 @@ def describe(node, depth: int) -> dict:
         "states": [word for state, word in INTERESTING_STATES.items() if states.contains(state)],
         "actions": actions,
         "bindings": bindings,
+        "text": _typed_text(node),
     }
+
+
+def _typed_text(node) -> str | None:
+    """What an editable field holds; None for anything else (labels say it in their name)."""
+    if not node.getState().contains(pyatspi.STATE_EDITABLE):
+        return None
+    try:
+        text = node.queryText()
+    except NotImplementedError:
+        return None
+    return text.getText(0, -1)
 
 
 def walk(node, depth: int = 0):

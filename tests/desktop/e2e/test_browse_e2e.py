@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import APP_NAME, Announcements, RunningApp, wait_until
+from harness import APP_NAME, Announcements, RunningApp, XSession, wait_until
 
 from helpers.browse import cache_descriptions, first_sentence, picture_folder
 from lookaloud.core.settings import load_settings
@@ -30,16 +30,29 @@ def open_folder_from_the_keyboard(app: RunningApp, folder: Path) -> None:
     window = session.xdotool("search", "--name", f"^{APP_NAME}$").split()[0]
     session.xdotool("windowfocus", "--sync", window)
     session.xdotool("key", "ctrl+shift+o")
-
-    def dialog_is_open() -> bool:
-        try:
-            return bool(session.xdotool("search", "--name", DIALOG_TITLE))
-        except subprocess.CalledProcessError:  # xdotool fails while no window matches
-            return False
-
-    wait_until(dialog_is_open, 20, "the folder dialog")
+    # The dialog's window is found by name a moment before it takes the keyboard; keys typed
+    # in between went to the main window on a loaded CI machine. So type only once its path
+    # field has the focus, and press Return only once the field holds the whole path.
+    wait_until(lambda: focused_field(app) is not None, 20, "the folder dialog's path field")
     session.xdotool("type", "--delay", "10", str(folder))
+    wait_until(lambda: focused_field(app) == str(folder), 10, f"the field to read {folder}")
     session.xdotool("key", "Return")
+    wait_until(lambda: not dialog_is_open(session), 20, "the folder dialog to close")
+
+
+def dialog_is_open(session: XSession) -> bool:
+    try:
+        return bool(session.xdotool("search", "--name", DIALOG_TITLE))
+    except subprocess.CalledProcessError:  # xdotool fails while no window matches
+        return False
+
+
+def focused_field(app: RunningApp) -> str | None:
+    """The text of the editable field that has the keyboard focus, if one has."""
+    for node in app.tree():
+        if node["text"] is not None and "focused" in node["states"]:
+            return str(node["text"])
+    return None
 
 
 def test_browsing_reads_each_picture_at_once_with_its_position(
