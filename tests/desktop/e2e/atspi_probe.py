@@ -16,6 +16,7 @@ import sys
 import time
 
 import pyatspi
+from gi.repository import GLib
 
 INTERESTING_STATES = {
     pyatspi.STATE_FOCUSABLE: "focusable",
@@ -73,15 +74,25 @@ def _typed_text(node) -> str | None:
 
 def walk(node, depth: int = 0):
     yield node, depth
-    for index in range(node.childCount):
-        child = node.getChildAtIndex(index)
+    try:
+        children = [node.getChildAtIndex(index) for index in range(node.childCount)]
+    except GLib.Error:  # the node went away while it was read
+        return
+    for child in children:
         if child is not None:
             yield from walk(child, depth + 1)
 
 
 def tree(app_name: str) -> None:
-    app = find_app(app_name)
-    print(json.dumps([describe(node, depth) for node, depth in walk(app)]))
+    """Every node still there when it is read: a file dialog's completion list, for one, comes
+    and goes while a path is typed, and a node gone by the time it is asked is left out."""
+    nodes = []
+    for node, depth in walk(find_app(app_name)):
+        try:
+            nodes.append(describe(node, depth))
+        except GLib.Error:
+            continue
+    print(json.dumps(nodes))
 
 
 def press(app_name: str, role: str, name: str) -> None:
