@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -49,6 +49,28 @@ class ComputeThread:
             return call()
         return self.submit(call).result()
 
+    def stream(self, make: Callable[[], Iterator[T]]) -> Iterator[T]:
+        """The items of ``make()``, iterated on the compute thread and yielded here as they
+        come; what it raises is raised here. Closing this iterator early stops the other one
+        at its next item (and closes it), and returns once the compute thread is free again."""
+        if threading.current_thread() is self._thread:
+            yield from make()
+            return
+        items: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        abandoned = threading.Event()
+        done = self.submit(lambda: _feed(make, items, abandoned))
+        try:
+            while True:
+                more, item = items.get()
+                if not more:
+                    if item is not None:
+                        raise item
+                    return
+                yield item
+        finally:
+            abandoned.set()
+            done.result()
+
     def _ensure_running(self) -> None:
         with self._lock:
             if self._pid != os.getpid():  # a forked child inherits the queue but not the thread
@@ -69,6 +91,31 @@ class ComputeThread:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+
+
+def _feed(
+    make: Callable[[], Iterator[T]],
+    items: queue.SimpleQueue[tuple[bool, Any]],
+    abandoned: threading.Event,
+) -> None:
+    """Runs on the compute thread: each item to ``items`` as (True, item), then (False, None)
+    at the end or (False, the exception) on a failure."""
+    try:
+        pieces = make()
+        try:
+            for piece in pieces:
+                if abandoned.is_set():
+                    break
+                items.put((True, piece))
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+    # Whatever the iterator raised belongs to the reader on the other thread.
+    except BaseException as exc:  # noqa: BLE001
+        items.put((False, exc))
+    else:
+        items.put((False, None))
 
 
 _COMPUTE = ComputeThread()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,50 @@ def test_a_call_made_on_the_compute_thread_runs_at_once() -> None:
     worker = ComputeThread(name="test-compute-nested")
     # Waiting on the queue from inside the thread would never return; run() calls directly.
     assert worker.run(lambda: worker.run(lambda: "inner")) == "inner"
+
+
+def test_a_stream_is_iterated_on_the_compute_thread_and_read_here() -> None:
+    worker = ComputeThread(name="test-compute-stream")
+
+    def pieces() -> Iterator[str]:
+        for n in range(3):
+            yield f"{n}:{threading.current_thread().name}"
+
+    assert list(worker.stream(pieces)) == [f"{n}:test-compute-stream" for n in range(3)]
+
+
+def test_a_stream_s_error_is_raised_to_its_reader() -> None:
+    worker = ComputeThread(name="test-compute-stream-error")
+
+    def pieces() -> Iterator[str]:
+        yield "first"
+        raise ValueError("the model broke")
+
+    read: list[str] = []
+    with pytest.raises(ValueError, match="the model broke"):
+        read.extend(worker.stream(pieces))
+    assert read == ["first"]
+
+
+def test_a_stream_closed_early_stops_and_closes_its_source() -> None:
+    worker = ComputeThread(name="test-compute-stream-close")
+    made: list[int] = []
+    closed = threading.Event()
+
+    def pieces() -> Iterator[int]:
+        try:
+            for n in range(1000):
+                made.append(n)
+                time.sleep(0.001)
+                yield n
+        finally:
+            closed.set()
+
+    stream = worker.stream(pieces)
+    assert next(stream) == 0
+    stream.close()  # returns once the compute thread is free again
+    assert closed.is_set() and len(made) < 1000
+    assert worker.run(lambda: "free") == "free"
 
 
 def test_captioner_and_writer_compute_on_the_compute_thread(

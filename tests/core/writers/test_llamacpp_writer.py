@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import Cancelled, ModelLoadFailed
+from lookaloud.core.runtime.compute import THREAD_NAME
 from lookaloud.core.runtime.gguf_convert import WEIGHT_TYPES, convert
 from lookaloud.core.writers.base import ChatMessage, GenerationParams
 from lookaloud.core.writers.llamacpp import LlamaCppWriter, physical_cores
@@ -122,6 +125,19 @@ def test_a_cancel_while_the_prompt_is_read_stops_it_inside_llama_cpp(
     # The half-read prompt left nothing behind: the same chat is written as before.
     assert "".join(writer.stream(chat, GREEDY, CancelToken())) == expected
     assert cancel.looks == looks  # the callback is gone once the prompt was read
+
+
+def test_llama_cpp_computes_on_the_thread_pytorch_computes_on(gguf_files: dict[str, Path]) -> None:
+    # One OpenMP team for both: a second one made llama.cpp's threads sleep at every barrier.
+    threads: set[str] = set()
+
+    def note(ids: Any, scores: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return scores
+
+    writer = LlamaCppWriter(gguf_files["q8_0"], threads=2, logits_processors=lambda: [note])
+    assert "".join(writer.stream(CHAT, GREEDY, CancelToken()))
+    assert threads == {THREAD_NAME}
 
 
 def test_a_missing_file_is_a_sentence(tmp_path: Path) -> None:
