@@ -218,10 +218,18 @@ def start_other_app(session: XSession) -> int:
     return int(other.stdout.readline())
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float,
+    what: str | Callable[[], str],
+    interval: float = 0.2,
+) -> None:
+    """Polls ``check`` until it passes; ``what`` names the wait in the timeout's message (a
+    callable is asked only then, so it can say what was seen instead)."""
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
         time.sleep(interval)
 
 

@@ -69,11 +69,11 @@ class Speech:
         return [_tidy(part) for part in parts if _tidy(part)]
 
     def wait_for(self, check: Callable[[str], bool], timeout: float, what: str) -> str:
-        deadline = time.monotonic() + timeout
-        while not check(said := self.since_mark()):
-            assert time.monotonic() < deadline, f"Orca did not say {what}; it said {said!r}"
-            time.sleep(0.2)
-        return said
+        def what_was_said() -> str:
+            return f"Orca to say {what}; it said {self.since_mark()!r}"
+
+        wait_until(lambda: check(self.since_mark()), timeout, what_was_said)
+        return self.since_mark()
 
     def wait_quiet(self, seconds: float = 1.0, timeout: float = 30) -> str:
         """Waits until nothing has been said or spoken for ``seconds``; returns what was said."""
