@@ -188,7 +188,8 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     for parser in (status, pull):
         _add_model_choice(parser)
     convert = action.add_parser(
-        "convert", help=tr("turn a local Qwen3 folder into one .gguf file for llama.cpp")
+        "convert",
+        help=tr("turn a local Qwen3 or Qwen3-VL folder into .gguf files for llama.cpp"),
     )
     convert.add_argument("folder", type=Path, help=tr("the saved Hugging Face folder"))
     convert.add_argument(

@@ -1,5 +1,5 @@
 """``lookaloud models status|pull|convert``: which models are on this computer, fetch them, or
-turn a local Qwen3 folder into a .gguf file for the llama.cpp engine."""
+turn a local Qwen3 or Qwen3-VL folder into .gguf files for the llama.cpp engine."""
 
 from __future__ import annotations
 
@@ -45,12 +45,22 @@ def _local_vision(settings: Settings) -> bool:
 
 def _convert(folder: Path, weights: str, out: Path | None) -> int:
     from lookaloud.core.errors import SettingsError
-    from lookaloud.core.runtime.gguf_convert import convert
+    from lookaloud.core.runtime.gguf_convert import convert, convert_vision, model_type
 
     target = out or folder / f"{folder.name}-{weights}.gguf"
     try:
+        if model_type(folder) == "qwen3_vl":
+            files = convert_vision(folder, target, weights)
+            print(
+                tr(
+                    "Wrote {path} and its vision projector {projector}.",
+                    path=str(files.text),
+                    projector=str(files.projector),
+                )
+            )
+            return EXIT_OK
         convert(folder, target, weights)
-    except (ValueError, OSError) as failed:
+    except (ValueError, OSError, KeyError) as failed:
         raise SettingsError(
             tr("{folder} could not be converted: {error}", folder=str(folder), error=failed)
         ) from failed

@@ -56,6 +56,37 @@ def test_convert_then_describe_with_llamacpp(
     assert record["description"]
 
 
+def test_convert_writes_a_qwen3_vl_folder_as_a_text_model_and_its_vision_projector(
+    tiny_qwen3_vl_dir: Path,
+    tmp_path: Path,
+    user_env: dict[str, str],  # noqa: F811
+) -> None:
+    gguf = pytest.importorskip("gguf", reason="the gguf library is not installed")
+    folder = shutil.copytree(tiny_qwen3_vl_dir, tmp_path / "qwen-vl")
+    converted = lookaloud(["models", "convert", str(folder), "--weights", "q4_0"], user_env)
+    assert converted.returncode == 0, converted.stderr
+    text, projector = folder / "qwen-vl-q4_0.gguf", folder / "mmproj-qwen-vl-q4_0.gguf"
+    assert str(text) in converted.stdout and str(projector) in converted.stdout
+    architecture = gguf.GGUFReader(text).fields["general.architecture"]
+    assert bytes(architecture.parts[-1]).decode() == "qwen3vl"
+    kinds = {t.tensor_type.name for t in gguf.GGUFReader(text).tensors}
+    assert "Q4_0" in kinds  # the language model in the chosen weights
+    projector_type = gguf.GGUFReader(projector).fields["clip.projector_type"]
+    assert bytes(projector_type.parts[-1]).decode() == "qwen3vl_merger"
+
+
+def test_a_folder_that_cannot_be_converted_is_a_sentence(
+    tmp_path: Path,
+    user_env: dict[str, str],  # noqa: F811
+) -> None:
+    pytest.importorskip("gguf", reason="the gguf library is not installed")
+    (tmp_path / "config.json").write_text('{"model_type": "qwen3_vl"}', encoding="utf-8")
+    done = lookaloud(["models", "convert", str(tmp_path)], user_env)
+    assert done.returncode != 0
+    assert "could not be converted" in done.stderr and "no vision_config" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_pull_fetches_the_published_gguf_and_auto_describes_with_it(
     picture: Path,
     tiny_blip_dir: Path,

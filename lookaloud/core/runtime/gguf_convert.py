@@ -6,6 +6,11 @@ hyper-parameters, its byte-level BPE vocabulary with merges and special tokens, 
 template, and its tensors under llama.cpp's names. Qwen3's rotary embedding is the NeoX kind,
 so the query and key weights are written as they are (no permutation). One-dimensional tensors
 (the norms) stay in float32, as llama.cpp expects; the matrices are written in the chosen type.
+
+A Qwen3-VL folder becomes two files, as llama.cpp's multimodal library reads it: the language
+model (Qwen3's layout under the ``qwen3vl`` architecture, with its multimodal rotary sections and
+the number of layers that take deepstack features) and a vision projector file (``mmproj-…``)
+holding the vision tower, its merger and its deepstack mergers.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ import numpy as np
 WEIGHT_TYPES = ("f32", "bf16", "q8_0", "q4_0")
 """f32 keeps the weights exact (for checking the conversion against transformers); bf16 is the
 published precision; q8_0 and q4_0 are llama.cpp's 8- and 4-bit blocks."""
+
+
+@dataclass(frozen=True)
+class VisionModelFiles:
+    """The two files a Qwen3-VL becomes: llama.cpp loads the text model, mtmd the projector."""
+
+    text: Path
+    projector: Path
 
 
 @dataclass(frozen=True)
@@ -44,16 +57,154 @@ def convert(folder: Path, out: Path, weights: str = "q8_0") -> Path:
     _add_tokenizer(writer, folder, config)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN3, int(config["num_hidden_layers"]))
     for hf_name, tensor in _tensors(folder):
-        name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
-        if name is None:
-            raise ValueError(f"{hf_name} has no place in a llama.cpp Qwen3 model")
-        data, kind = _encoded(tensor, weights)
-        writer.add_tensor(name, data, raw_dtype=kind)
+        _add_text_tensor(writer, names, hf_name, tensor, weights)
+    _finish(writer)
+    return out
+
+
+def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionModelFiles:
+    """Writes the Qwen3-VL checkpoint in ``folder`` as ``out`` (the language model, in
+    ``weights``) and ``mmproj-<out's name>`` beside it (the vision side, kept in float32: it is
+    a small share of the model, and llama.cpp's vision kernels are checked here in f32 only)."""
+    import gguf
+
+    if weights not in WEIGHT_TYPES:
+        raise ValueError(f"weights must be one of {WEIGHT_TYPES}, not {weights!r}")
+    config = _json(folder / "config.json")
+    if config.get("model_type") != "qwen3_vl":
+        raise ValueError(f"{folder} holds a {config.get('model_type')!r} model, not Qwen3-VL")
+    if "text_config" not in config or "vision_config" not in config:
+        raise ValueError(f"{folder}'s config.json has no text_config or no vision_config")
+    text, vision = config["text_config"], config["vision_config"]
+    writer = gguf.GGUFWriter(str(out), "qwen3vl")
+    _add_hyperparameters(writer, text, weights)
+    writer.add_name("Qwen3-VL")
+    # Qwen3-VL's rotary embedding splits each head into time, height and width sections;
+    # llama.cpp takes four (the fourth unused here).
+    sections = list((text.get("rope_parameters") or {}).get("mrope_section", []))
+    writer.add_rope_dimension_sections([*sections, 0, 0, 0, 0][:4])
+    writer.add_num_deepstack_layers(len(vision.get("deepstack_visual_indexes", [])))
+    _add_tokenizer(writer, folder, text)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN3VL, int(text["num_hidden_layers"]))
+    projector = out.with_name(f"mmproj-{out.name}")
+    vision_tensors: list[tuple[str, np.ndarray[Any, Any]]] = []
+    for hf_name, tensor in _tensors(folder):
+        if hf_name.startswith("model.visual."):
+            vision_tensors.append((hf_name.removeprefix("model."), tensor))
+            continue
+        # The language model's tensors sit under "model.language_model."; Qwen3's names follow.
+        plain = hf_name.replace("model.language_model.", "model.", 1)
+        _add_text_tensor(writer, names, plain, tensor, weights)
+    _finish(writer)
+    _write_projector(projector, folder, config, vision_tensors)
+    return VisionModelFiles(out, projector)
+
+
+def model_type(folder: Path) -> str:
+    """The ``model_type`` a saved Hugging Face folder declares ("qwen3", "qwen3_vl", …)."""
+    return str(_json(folder / "config.json").get("model_type", ""))
+
+
+def _add_text_tensor(
+    writer: Any, names: Any, hf_name: str, tensor: np.ndarray[Any, Any], weights: str
+) -> None:
+    name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
+    if name is None:
+        raise ValueError(f"{hf_name} has no place in a llama.cpp Qwen3 model")
+    data, kind = _encoded(tensor, weights)
+    writer.add_tensor(name, data, raw_dtype=kind)
+
+
+def _finish(writer: Any) -> None:
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    return out
+
+
+def _write_projector(
+    out: Path,
+    folder: Path,
+    config: dict[str, Any],
+    tensors: list[tuple[str, np.ndarray[Any, Any]]],
+) -> None:
+    import gguf
+
+    vision = config["vision_config"]
+    writer = gguf.GGUFWriter(str(out), "clip")
+    writer.add_type(gguf.GGUFType.MMPROJ)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    _add_vision_hyperparameters(writer, folder, config)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, int(vision["depth"]))
+    deepstack = [int(index) for index in vision.get("deepstack_visual_indexes", [])]
+    for hf_name, tensor in tensors:
+        for name, data in _projector_tensors(names, deepstack, hf_name, tensor):
+            writer.add_tensor(
+                name, data.astype(np.float32), raw_dtype=gguf.GGMLQuantizationType.F32
+            )
+    _finish(writer)
+
+
+def _add_vision_hyperparameters(writer: Any, folder: Path, config: dict[str, Any]) -> None:
+    import gguf
+
+    text, vision = config["text_config"], config["vision_config"]
+    processor = _json(folder / "preprocessor_config.json")
+    patch = int(vision["patch_size"])
+    writer.add_clip_has_vision_encoder(True)
+    writer.add_clip_projector_type(gguf.VisionProjectorType.QWEN3VL)
+    writer.add_vision_projection_dim(int(text["hidden_size"]))
+    # The learned position grid is square: its side in patches times the patch size.
+    writer.add_vision_image_size(int(int(vision["num_position_embeddings"]) ** 0.5) * patch)
+    writer.add_vision_patch_size(patch)
+    writer.add_vision_embedding_length(int(vision["hidden_size"]))
+    writer.add_vision_feed_forward_length(int(vision["intermediate_size"]))
+    writer.add_vision_block_count(int(vision["depth"]))
+    writer.add_vision_head_count(int(vision["num_heads"]))
+    writer.add_vision_image_mean([float(v) for v in processor["image_mean"]])
+    writer.add_vision_image_std([float(v) for v in processor["image_std"]])
+    writer.add_vision_use_gelu(True)
+    writer.add_vision_spatial_merge_size(int(vision["spatial_merge_size"]))
+    writer.add_vision_attention_layernorm_eps(float(text.get("rms_norm_eps", 1e-6)))
+    takes_deepstack = [False] * int(vision["depth"])
+    for index in vision.get("deepstack_visual_indexes", []):
+        takes_deepstack[int(index)] = True
+    writer.add_vision_is_deepstack_layers(takes_deepstack)
+
+
+def _projector_tensors(
+    names: Any, deepstack: list[int], hf_name: str, tensor: np.ndarray[Any, Any]
+) -> Iterator[tuple[str, np.ndarray[Any, Any]]]:
+    """One vision tensor under llama.cpp's names (``hf_name`` starts with ``visual.``)."""
+    import gguf
+
+    kinds, names_of = gguf.MODEL_TENSOR, gguf.TENSOR_NAMES
+    part = hf_name.removeprefix("visual.")
+    if part.startswith("deepstack_merger_list."):
+        # Numbered by their place in the list; llama.cpp numbers them by the block they follow.
+        _, place, layer, suffix = part.split(".", 3)
+        kind = {"norm": kinds.V_DS_NORM, "linear_fc1": kinds.V_DS_FC1, "linear_fc2": kinds.V_DS_FC2}
+        yield names_of[kind[layer]].format(bid=deepstack[int(place)]) + f".{suffix}", tensor
+    elif part.startswith("merger."):
+        _, layer, suffix = part.split(".", 2)
+        if layer == "norm":
+            yield names_of[kinds.V_POST_NORM] + f".{suffix}", tensor
+        else:
+            number = {"linear_fc1": 0, "linear_fc2": 2}[layer]
+            yield names_of[kinds.V_MMPROJ].format(bid=number) + f".{suffix}", tensor
+    elif part == "patch_embed.proj.weight":
+        # A 3-D convolution over two frames; llama.cpp applies it as two 2-D ones.
+        if tensor.shape[2] != 2:
+            raise ValueError("only a temporal patch of two frames can be converted")
+        yield names_of[kinds.V_ENC_EMBD_PATCH] + ".weight", tensor[:, :, 0]
+        yield names_of[kinds.V_ENC_EMBD_PATCH] + ".weight.1", tensor[:, :, 1]
+    elif part == "patch_embed.proj.bias":
+        yield names_of[kinds.V_ENC_EMBD_PATCH] + ".bias", tensor
+    else:
+        name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
+        if name is None:
+            raise ValueError(f"{hf_name} has no place in a llama.cpp vision projector")
+        yield name, tensor
 
 
 def _add_hyperparameters(writer: Any, config: dict[str, Any], weights: str) -> None:
