@@ -237,9 +237,13 @@ def test_f10_opens_the_menus_and_orca_speaks_every_item_with_its_keys(
     for number, title in enumerate(MENU_TITLES):
         orca.speech.mark()
         heard.session.xdotool("key", "F10" if number == 0 else "Right")
-        for _ in in_menu(title)[1:]:  # F10 and Right select a menu's first item
-            orca.speech.wait_quiet(0.5)
-            heard.session.xdotool("key", "Down")
+        # F10 and Right select a menu's first item; each Down waits until Orca has named the
+        # item before it, since a key pressed while Orca is catching up makes it skip one.
+        heard_up_to = 0
+        for index, command in enumerate(in_menu(title)):
+            if index:
+                heard.session.xdotool("key", "Down")
+            heard_up_to = hear_after(orca, spoken_name(command), heard_up_to)
         said_by_menu[title] = orca.speech.wait_quiet(0.7)
     heard.session.xdotool("key", "Escape")
     heard.session.xdotool("key", "Escape")
@@ -252,6 +256,14 @@ def test_f10_opens_the_menus_and_orca_speaks_every_item_with_its_keys(
             assert name in said, (name, said)
             assert keys in said.split(name, 1)[1][: len(keys) + 4], (name, keys, said)
     go_to_other_app(heard)
+
+
+def hear_after(orca: Orca, name: str, start: int) -> int:
+    """Waits until Orca says ``name`` after position ``start`` of what it said since the mark;
+    returns the position after it."""
+    orca.speech.wait_for(lambda said: name in said[start:], 20, f"the menu item {name!r}")
+    said = orca.speech.since_mark()
+    return said.index(name, start) + len(name)
 
 
 def test_the_settings_dialog_speaks_its_title_and_every_field_in_words(
