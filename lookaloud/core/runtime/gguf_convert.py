@@ -47,11 +47,7 @@ def convert(folder: Path, out: Path, weights: str = "q8_0") -> Path:
     """Writes ``out`` from the Qwen3 checkpoint in ``folder``; returns ``out``."""
     import gguf
 
-    if weights not in WEIGHT_TYPES:
-        raise ValueError(f"weights must be one of {WEIGHT_TYPES}, not {weights!r}")
-    config = _json(folder / "config.json")
-    if config.get("model_type") != "qwen3":
-        raise ValueError(f"{folder} holds a {config.get('model_type')!r} model, not Qwen3")
+    config = _checked_config(folder, weights, "qwen3", "Qwen3")
     writer = gguf.GGUFWriter(str(out), "qwen3")
     _add_hyperparameters(writer, config, weights)
     _add_tokenizer(writer, folder, config)
@@ -68,11 +64,7 @@ def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionMode
     a small share of the model, and llama.cpp's vision kernels are checked here in f32 only)."""
     import gguf
 
-    if weights not in WEIGHT_TYPES:
-        raise ValueError(f"weights must be one of {WEIGHT_TYPES}, not {weights!r}")
-    config = _json(folder / "config.json")
-    if config.get("model_type") != "qwen3_vl":
-        raise ValueError(f"{folder} holds a {config.get('model_type')!r} model, not Qwen3-VL")
+    config = _checked_config(folder, weights, "qwen3_vl", "Qwen3-VL")
     if "text_config" not in config or "vision_config" not in config:
         raise ValueError(f"{folder}'s config.json has no text_config or no vision_config")
     text, vision = config["text_config"], config["vision_config"]
@@ -98,6 +90,16 @@ def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionMode
     _finish(writer)
     _write_projector(projector, folder, config, vision_tensors)
     return VisionModelFiles(out, projector)
+
+
+def _checked_config(folder: Path, weights: str, kind: str, name: str) -> dict[str, Any]:
+    """The folder's config.json, once the weights are known and the model is of ``kind``."""
+    if weights not in WEIGHT_TYPES:
+        raise ValueError(f"weights must be one of {WEIGHT_TYPES}, not {weights!r}")
+    config = _json(folder / "config.json")
+    if config.get("model_type") != kind:
+        raise ValueError(f"{folder} holds a {config.get('model_type')!r} model, not {name}")
+    return config
 
 
 def model_type(folder: Path) -> str:
