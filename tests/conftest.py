@@ -44,6 +44,19 @@ def tiny_qwen3_vl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen3_vl_gguf_dir(
+    tiny_qwen3_vl_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny Qwen3-VL as llama.cpp reads it: a folder holding its two GGUF files, the
+    language model and mmproj-…, in exact (f32) weights."""
+    from lookaloud.core.runtime.gguf_convert import convert_vision
+
+    folder = tmp_path_factory.mktemp("tiny-qwen3-vl-gguf")
+    convert_vision(tiny_qwen3_vl_dir, folder / "tiny-qwen3-vl-f32.gguf", "f32")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def served_qwen(tiny_qwen_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``transformers serve`` serving the tiny Qwen3 on loopback, once per test run."""
     with transformers_serve(tiny_qwen_dir, tmp_path_factory.mktemp("serve-qwen")) as served:

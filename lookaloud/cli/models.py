@@ -13,6 +13,7 @@ from lookaloud.core.settings import Settings
 
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from lookaloud.core.runtime.hub import model_status
+    from lookaloud.core.runtime.models import ModelChoice
     from lookaloud.core.writers.engines import pull_for_engine
 
     if args.models_command == "convert":
@@ -20,7 +21,8 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     settings = with_flags(user_settings(), args)
     ids = wanted_models(settings)
     if args.models_command == "pull":
-        gguf = pull_for_engine(ids, settings.models.writer_model, settings.models.engine)
+        writing = ModelChoice.from_settings(settings).local_writing_model
+        gguf = pull_for_engine(ids, writing, settings.models.engine)
         if gguf is not None:
             print(tr("The writing model for llama.cpp is in {path}.", path=str(gguf)))
         print(tr("The models are ready."))

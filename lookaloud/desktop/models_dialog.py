@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from lookaloud.core.errors import LookaloudError
 from lookaloud.core.i18n import tr
+from lookaloud.core.runtime.models import ModelChoice
 from lookaloud.core.settings import Settings, save_settings, with_overrides
 from lookaloud.core.writers.engines import pull_for_engine
 from lookaloud.desktop.announce import announce
@@ -40,8 +41,8 @@ Puller = Callable[[Settings, Sequence[str], type[tqdm]], object]
 
 
 def _pull(settings: Settings, ids: Sequence[str], bar: type[tqdm]) -> object:
-    models = settings.models
-    return pull_for_engine(ids, models.writer_model, models.engine, progress=bar)
+    writing = ModelChoice.from_settings(settings).local_writing_model
+    return pull_for_engine(ids, writing, settings.models.engine, progress=bar)
 
 
 class DownloadReports(QObject):

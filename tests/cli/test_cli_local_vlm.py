@@ -97,3 +97,34 @@ def test_describing_with_the_vision_model_loads_no_captioner_and_no_other_writer
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("['lookaloud.core.writers.local_vlm']")
+
+
+def test_with_the_gguf_pair_the_vision_model_runs_on_llama_cpp_without_pytorch(
+    tmp_path: Path,
+    tiny_qwen3_vl_gguf_dir: Path,
+    user_env: dict[str, str],  # noqa: F811
+) -> None:
+    """``engine = auto`` takes llama.cpp when the model's folder holds the two .gguf files; the
+    process then never imports PyTorch (nor transformers), which is most of its memory."""
+    dialog = render_dialog(tmp_path / "dialog.png")
+    code = (
+        "import sys; from lookaloud.__main__ import main; "
+        "rc = main(['describe', sys.argv[1], '--backend', 'local-vlm', '--vlm-model', "
+        "sys.argv[2], '--max-attempts', '2', '--json', '--no-cache']); "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules)); sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(dialog), str(tiny_qwen3_vl_gguf_dir)],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    json_line, imported = done.stdout.strip().splitlines()
+    record = json.loads(json_line)
+    assert record["ok"] and record["backend"] == "local-vlm" and record["engine"] == "llamacpp"
+    assert record["written_by"] in ("local-vlm", "facts") and record["description"]
+    assert "Save changes?" in [line["text"] for line in record["text_lines"]]
+    assert "Traceback" not in done.stderr and "add_text" not in done.stderr  # mtmd kept quiet
+    assert imported == "[]"

@@ -275,7 +275,11 @@ def _chat_template(folder: Path, settings: dict[str, Any]) -> str:
     beside = folder / "chat_template.jinja"
     if beside.is_file():
         return beside.read_text(encoding="utf-8")
-    return str(settings.get("chat_template") or "")
+    if settings.get("chat_template"):
+        return str(settings["chat_template"])
+    # A vision model's processor keeps it in chat_template.json (Qwen3-VL-2B-Instruct does).
+    processor = folder / "chat_template.json"
+    return str(_json(processor).get("chat_template") or "") if processor.is_file() else ""
 
 
 def _tensors(folder: Path) -> Iterator[tuple[str, np.ndarray[Any, Any]]]:

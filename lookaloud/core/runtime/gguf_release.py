@@ -31,12 +31,26 @@ class GgufRelease:
     repo: str
     filename: str
     size: str  # for messages, English (translated where used)
+    projector: str = ""  # a vision model's second file, its vision projector, in the same repo
+
+    @property
+    def files(self) -> list[str]:
+        return [self.filename, *([self.projector] if self.projector else [])]
 
 
 # Q8_0: near-lossless for a 0.6B model and 3-4x faster to decode than bf16 on a laptop CPU.
 RELEASES = {
     "Qwen/Qwen3-0.6B": GgufRelease(
         "Qwen/Qwen3-0.6B-GGUF", "Qwen3-0.6B-Q8_0.gguf", N_("about 640 MB", "a download size")
+    ),
+    # The vision model's language part in 8 bits and its vision projector: llama.cpp's
+    # multimodal library reads the pair. (File names as Qwen publishes them; the hub cannot
+    # be reached from our build machines, so the pull itself is untested there.)
+    "Qwen/Qwen3-VL-2B-Instruct": GgufRelease(
+        "Qwen/Qwen3-VL-2B-Instruct-GGUF",
+        "Qwen3VL-2B-Instruct-Q8_0.gguf",
+        N_("about 2.3 GB", "a download size"),
+        projector="mmproj-Qwen3VL-2B-Instruct-Q8_0.gguf",
     ),
 }
 
@@ -46,23 +60,30 @@ def release_for(writer_model: str) -> GgufRelease | None:
 
 
 def cached_gguf(writer_model: str, hub: HubAccess | None = None) -> Path | None:
-    """The release's file if it is in the hub cache; never uses the network."""
+    """The release's (first) file if all its files are in the hub cache; never uses the
+    network. A vision model's projector lies beside it, under its own name."""
     release = release_for(writer_model)
     if release is None:
         return None
     hub = HubAccess.from_environment() if hub is None else hub
-    found = try_to_load_from_cache(release.repo, release.filename, cache_dir=hub.cache_dir)
-    return Path(found) if isinstance(found, str) else None
+    found = [
+        try_to_load_from_cache(release.repo, name, cache_dir=hub.cache_dir)
+        for name in release.files
+    ]
+    if not all(isinstance(path, str) for path in found):
+        return None
+    return Path(str(found[0]))
 
 
 def pull_gguf(release: GgufRelease, hub: HubAccess, progress: Progress = True) -> Path:
-    """Download the release's file into the hub cache (once), with a progress bar."""
+    """Download the release's files into the hub cache (once), with a progress bar; returns
+    the first (the projector, if any, is beside it)."""
     # snapshot_download, not hf_hub_download: the latter retries a refused connection five
     # times with back-off (over 20 s of silence offline); this gives up at once.
     try:
         folder = snapshot_download(
             release.repo,
-            allow_patterns=[release.filename],
+            allow_patterns=release.files,
             cache_dir=hub.cache_dir,
             endpoint=hub.endpoint,
             etag_timeout=hub.etag_timeout_s,
@@ -84,10 +105,10 @@ def pull_gguf(release: GgufRelease, hub: HubAccess, progress: Progress = True) -
                 problem=failed.strerror or failed,
             )
         ) from failed
-    path = Path(str(folder)) / release.filename
-    if not path.is_file():
+    paths = [Path(str(folder)) / name for name in release.files]
+    if not all(path.is_file() for path in paths):
         raise ModelMissing(_not_published(release))
-    return path
+    return paths[0]
 
 
 def _unreachable(release: GgufRelease, hub: HubAccess) -> str:

@@ -80,8 +80,13 @@ _ENGINES = {"local": "transformers", "llamacpp": "llamacpp", "local-vlm": "trans
 
 
 def engine_of(writer: Writer | None) -> str:
-    """ "transformers" or "llamacpp" for a local writer, "" for a remote one or none."""
-    return _ENGINES.get(writer.backend, "") if writer is not None else ""
+    """ "transformers" or "llamacpp" for a local writer, "" for a remote one or none. A writer
+    whose backend name does not say (the local vision model runs on either) has an
+    ``engine`` of its own."""
+    if writer is None:
+        return ""
+    engine = getattr(writer, "engine", None)
+    return engine if isinstance(engine, str) else _ENGINES.get(writer.backend, "")
 
 
 @runtime_checkable

@@ -19,6 +19,7 @@ from lookaloud.core.errors import SettingsError
 from lookaloud.core.i18n import tr
 
 if TYPE_CHECKING:  # the hub client is imported only when something is pulled
+    from lookaloud.core.runtime.gguf_convert import VisionModelFiles
     from lookaloud.core.runtime.hub import HubAccess, Progress
 
 # The weights a folder's .gguf files are tried in: 8 bits is near-lossless for a 0.6B model.
@@ -56,6 +57,91 @@ def choose_engine(engine: str, writer_model: str, installed: bool | None = None)
     raise SettingsError(_not_installed())
 
 
+@dataclass(frozen=True)
+class VisionEngineChoice:
+    files: VisionModelFiles | None  # None: transformers reads the pictures
+    notices: tuple[str, ...] = ()
+
+
+def choose_vision_engine(
+    engine: str, vlm_model: str, installed: bool | None = None
+) -> VisionEngineChoice:
+    """The same rule for the local vision model, whose llama.cpp form is a pair of files."""
+    if engine == "transformers":
+        return VisionEngineChoice(None)
+    files = vision_files(vlm_model)
+    named_file = Path(vlm_model).suffix.lower() == ".gguf"
+    if named_file and files is None:
+        raise SettingsError(tr("The model file {path} is missing.", path=vlm_model))
+    installed = llamacpp_installed() if installed is None else installed
+    if files is not None and installed:
+        return VisionEngineChoice(files)
+    if engine == "auto":
+        if files is None:
+            return VisionEngineChoice(None)
+        if named_file:
+            raise SettingsError(_not_installed())
+        return VisionEngineChoice(None, (_transformers_instead(),))
+    if files is None:
+        raise SettingsError(
+            tr(
+                "The llama.cpp engine needs the vision model as .gguf files (the model and its "
+                "mmproj projector); {model} has none. Make them with `lookaloud models "
+                "convert`, or choose engine = transformers.",
+                model=vlm_model,
+            )
+        )
+    raise SettingsError(_not_installed())
+
+
+def vision_files(vlm_model: str) -> VisionModelFiles | None:
+    """The vision model's .gguf pair: the language model the setting names, or its folder's,
+    or the published pair `lookaloud models pull` fetched; its projector is the
+    ``mmproj-<name>`` file beside it (as `lookaloud models convert` writes it) or else the one
+    ``mmproj*.gguf`` there. A named .gguf file without a projector is still returned, so
+    loading it can say which file is missing."""
+    from lookaloud.core.runtime.gguf_convert import VisionModelFiles
+
+    path = Path(vlm_model).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            return None
+        return VisionModelFiles(
+            path, _projector_beside(path) or path.with_name(f"mmproj-{path.name}")
+        )
+    if path.is_dir():
+        texts = [file for file in path.glob("*.gguf") if not _is_projector(file)]
+        text = _preferred(texts)
+    else:
+        from lookaloud.core.runtime.gguf_release import cached_gguf
+
+        text = cached_gguf(vlm_model)
+    projector = _projector_beside(text) if text is not None else None
+    return VisionModelFiles(text, projector) if text and projector else None
+
+
+def _is_projector(file: Path) -> bool:
+    return file.name.lower().startswith("mmproj")
+
+
+def _projector_beside(text: Path) -> Path | None:
+    named = text.with_name(f"mmproj-{text.name}")
+    if named.is_file():
+        return named
+    others = sorted(file for file in text.parent.glob("*.gguf") if _is_projector(file))
+    return others[0] if len(others) == 1 else None
+
+
+def _preferred(files: Sequence[Path]) -> Path | None:
+    """The file of the most preferred weight type, else the first by name."""
+    files = sorted(files)
+    for kind in PREFERRED:
+        for file in files:
+            if kind in file.stem.lower():
+                return file
+    return files[0] if files else None
+
+
 def gguf_file(writer_model: str) -> Path | None:
     """The .gguf file the writing model names or its folder holds, or for a hub model its
     published .gguf file once `lookaloud models pull` has fetched it; None when there is none."""
@@ -66,12 +152,7 @@ def gguf_file(writer_model: str) -> Path | None:
         from lookaloud.core.runtime.gguf_release import cached_gguf
 
         return cached_gguf(writer_model)
-    files = sorted(path.glob("*.gguf"))
-    for kind in PREFERRED:
-        for file in files:
-            if kind in file.stem.lower():
-                return file
-    return files[0] if files else None
+    return _preferred(list(path.glob("*.gguf")))
 
 
 def pull_for_engine(

@@ -69,25 +69,13 @@ class LlamaCppWriter:
 
     def load(self) -> Any:
         if self._llama is None:
-            self._llama = _open(self._file, self._threads)
+            self._llama = open_llama(self._file, self._threads)
             self._abort = PromptAbort(self._llama)
         return self._llama
 
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-        llama = self.load()
-        template = llama.metadata.get("tokenizer.chat_template", "")
-        if not template:
-            raise ModelLoadFailed(
-                tr("{model} has no chat template; convert it again.", model=self.model_name)
-            )
         chat = [{"role": m.role, "content": m.content} for m in messages]
-        environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-        rendered: str = environment.from_string(template).render(
-            messages=chat, add_generation_prompt=True, enable_thinking=False
-        )
-        return rendered
+        return render_chat(self.load(), chat, self.model_name)
 
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
@@ -213,7 +201,23 @@ def physical_cores() -> int:
     return len(cores) or os.cpu_count() or 1
 
 
-def _open(model_file: Path, threads: int) -> Any:
+def render_chat(llama: Any, chat: list[dict[str, Any]], model_name: str) -> str:
+    """``chat`` rendered with the chat template the GGUF file holds, thinking switched off."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    template = llama.metadata.get("tokenizer.chat_template", "")
+    if not template:
+        raise ModelLoadFailed(
+            tr("{model} has no chat template; convert it again.", model=model_name)
+        )
+    environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    rendered: str = environment.from_string(template).render(
+        messages=chat, add_generation_prompt=True, enable_thinking=False
+    )
+    return rendered
+
+
+def open_llama(model_file: Path, threads: int) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as missing:

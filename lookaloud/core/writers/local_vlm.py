@@ -24,10 +24,8 @@ cores a random real-size 2B model needed 15 s to its first word when it read eve
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +46,7 @@ from transformers.models.qwen3_vl.modeling_qwen3_vl import BaseModelOutputWithDe
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.errors import ModelLoadFailed
 from lookaloud.core.i18n import tr
-from lookaloud.core.pipeline.facts import Detail, ImageKind
-from lookaloud.core.pipeline.load import image_kind
+from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.dtypes import preferred_dtype
 from lookaloud.core.runtime.hub import SEEING, HubAccess, quiet_transformers, resolve_model
@@ -58,54 +55,26 @@ from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart
 from lookaloud.core.writers.sampling import generation_options
 from lookaloud.core.writers.streaming import StreamedGeneration, stop_between_layers
 from lookaloud.core.writers.tags import without_tags
+from lookaloud.core.writers.vision_input import (
+    KEPT_ENCODINGS,
+    PIXEL_BUDGETS,
+    TOKEN_SIDE_PX,
+    budgeted_picture,
+    budgeted_size,
+    picture_key,
+)
+
+__all__ = [
+    "DEFAULT_VLM_MODEL",
+    "PIXEL_BUDGETS",
+    "TOKEN_SIDE_PX",
+    "LocalVlmWriter",
+    "budgeted_size",
+]
 
 DEFAULT_VLM_MODEL = "Qwen/Qwen3-VL-2B-Instruct"
 
-# Qwen3-VL cuts a picture into 16×16-pixel patches and merges 2×2 of them into one visual
-# token, so one token covers 32×32 pixels: the token count grows with the picture's area, the
-# square of its side, and so do the vision tower's and the prefill's time (on two cores a
-# random real-size 2B model encoded 160 tokens in 1.15 s and 360 tokens in 3.29 s, and read
-# them in 1.11 s and 3.24 s). The budgets below are areas in pixels, chosen per detail level.
-TOKEN_SIDE_PX = 32
-# Screenshots get more pixels than photos: their meaning is in small text. A 1280×800 window
-# at the standard 512×512 budget becomes about 640×400, so 13-pixel interface text shrinks to
-# about 6.5 pixels, where a small model can misread words: that is why the OCR text goes with
-# the picture, verbatim, and why "detailed" gives 768×768 (text at about 10 pixels). Photos
-# keep their objects recognisable with fewer tokens. (Budgets chosen from these sizes, not yet
-# from measured quality: no trained weights can be fetched here.)
-PIXEL_BUDGETS: dict[tuple[ImageKind, Detail], int] = {
-    (ImageKind.SCREENSHOT, Detail.BRIEF): 384 * 384,  # about 144 visual tokens
-    (ImageKind.SCREENSHOT, Detail.STANDARD): 512 * 512,  # about 256
-    (ImageKind.SCREENSHOT, Detail.DETAILED): 768 * 768,  # about 576
-    (ImageKind.PHOTO, Detail.BRIEF): 320 * 320,  # about 100
-    (ImageKind.PHOTO, Detail.STANDARD): 448 * 448,  # about 196
-    (ImageKind.PHOTO, Detail.DETAILED): 640 * 640,  # about 400
-}
-# Encodings kept for follow-up questions: the picture described and the few prefetched after
-# it while browsing (at the real size each is a few megabytes).
-KEPT_ENCODINGS = 8
-
 LogitsProcessorFactory = Callable[[], Sequence[LogitsProcessor]]
-
-
-def budgeted_size(width: int, height: int, budget: int) -> tuple[int, int]:
-    """The largest size of the same shape, in whole visual tokens, with at most ``budget``
-    pixels; never enlarged beyond rounding up to one token."""
-    scale = min(1.0, math.sqrt(budget / max(width * height, 1)))
-    columns = max(1, round(width * scale / TOKEN_SIDE_PX))
-    rows = max(1, round(height * scale / TOKEN_SIDE_PX))
-    while columns * rows * TOKEN_SIDE_PX**2 > budget and max(columns, rows) > 1:
-        columns, rows = _shrunk(columns, rows)
-    return columns * TOKEN_SIDE_PX, rows * TOKEN_SIDE_PX
-
-
-def _shrunk(columns: int, rows: int) -> tuple[int, int]:
-    """One token off the longer side (rounding can overshoot the budget by a row)."""
-    return (columns - 1, rows) if columns >= rows else (columns, rows - 1)
-
-
-def picture_key(part: ImagePart) -> str:
-    return hashlib.sha256(part.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -244,13 +213,7 @@ class LocalVlmWriter:
     def prepare_image(self, image: Image.Image, detail: Detail = Detail.STANDARD) -> ImagePart:
         """The picture at the pixel budget of its kind and ``detail``, in whole visual tokens,
         as PNG (lossless: the letters of a screenshot stay as sharp as the scaling left them)."""
-        budget = PIXEL_BUDGETS[(image_kind(image), detail)]
-        width, height = budgeted_size(image.width, image.height, budget)
-        # Lanczos keeps the edges of small letters sharper than bilinear scaling does.
-        small = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        small.save(buffer, format="PNG")
-        return ImagePart(buffer.getvalue(), "image/png", width, height)
+        return budgeted_picture(image, detail)
 
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
         """The chat template's text with one placeholder per picture, thinking switched off

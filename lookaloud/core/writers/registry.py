@@ -76,14 +76,20 @@ def _prepare_local(choice: ModelChoice) -> Prepared:
 
 
 def _prepare_local_vlm(choice: ModelChoice) -> Prepared:
-    if choice.vlm_model.lower().endswith(".gguf"):
-        raise SettingsError(
-            tr(
-                "The local vision model runs from a model folder for now, not from a .gguf "
-                "file; give its folder or hub id with --vlm-model, or set vlm_model in the "
-                "[models] section of the settings.",
-            )
-        )
+    from lookaloud.core.writers.engines import choose_vision_engine
+
+    engine = choose_vision_engine(choice.engine, choice.vlm_model)
+    if engine.files is not None:
+        files = engine.files
+
+        def make_llamacpp() -> Writer:
+            from lookaloud.core.writers.llamacpp_vlm import LlamaCppVlmWriter
+
+            writer = LlamaCppVlmWriter(files)
+            writer.load()
+            return writer
+
+        return Prepared(make_llamacpp, first_notices=engine.notices)
 
     def make() -> Writer:
         from lookaloud.core.writers.local_vlm import LocalVlmWriter
@@ -92,7 +98,7 @@ def _prepare_local_vlm(choice: ModelChoice) -> Prepared:
         writer.load()
         return writer
 
-    return Prepared(make)
+    return Prepared(make, first_notices=engine.notices)
 
 
 def _prepare_remote(vision: bool) -> Callable[[ModelChoice], Prepared]:

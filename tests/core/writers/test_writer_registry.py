@@ -64,7 +64,7 @@ def test_a_plain_http_server_elsewhere_is_warned_about_with_every_result() -> No
     assert models_for(choice("remote")).notices == ()  # loopback is this computer
 
 
-def test_the_local_vision_model_from_a_gguf_file_is_refused_with_a_sentence() -> None:
+def test_a_missing_gguf_file_for_the_local_vision_model_is_a_sentence_naming_it() -> None:
     gguf = ModelChoice("c", "w", backend="local-vlm", vlm_model="/models/qwen3-vl-2b.gguf")
-    with pytest.raises(SettingsError, match=r"not from a \.gguf file"):
+    with pytest.raises(SettingsError, match=r"The model file /models/qwen3-vl-2b\.gguf is missing"):
         models_for(gguf)
