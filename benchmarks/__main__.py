@@ -21,12 +21,13 @@ from typing import Any
 
 from benchmarks.app_ready import measure_app_ready
 from benchmarks.machine import machine_info
-from benchmarks.paths import LLAMACPP_PATHS
+from benchmarks.paths import LLAMACPP_PATHS, LLAMACPP_VLM_PATHS
 from benchmarks.report import engine_ratios, ratios, table
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATHS = ("baseline", "product", *LLAMACPP_PATHS)
-PATHS = (*DEFAULT_PATHS, "local_vlm")
+VLM_PATHS = ("local_vlm", *LLAMACPP_VLM_PATHS)
+PATHS = (*DEFAULT_PATHS, *VLM_PATHS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     paths, report["skipped"] = _runnable(args.paths or list(DEFAULT_PATHS))
     for path in paths:
         gguf = _gguf(qwen, LLAMACPP_PATHS[path], args.cache_dir) if path in LLAMACPP_PATHS else None
-        vlm = _vlm(args) if path == "local_vlm" else None
+        vlm = _vlm(args) if path in VLM_PATHS else None
+        if vlm is not None and path in LLAMACPP_VLM_PATHS:
+            gguf = _vision_gguf(vlm, LLAMACPP_VLM_PATHS[path])
         report[path] = _run_worker(path, blip, qwen, scripted, args, gguf, vlm)
     report["ratios"] = ratios(report.get("baseline"), report.get("product"))
     report["engine_ratios"] = engine_ratios(report)
@@ -137,9 +140,8 @@ def _runnable(paths: list[str]) -> tuple[list[str], dict[str, str]]:
     if llamacpp_installed():
         return paths, {}
     why = "llama-cpp-python is not installed (scripts/install.sh builds it)"
-    return [p for p in paths if p not in LLAMACPP_PATHS], {
-        p: why for p in paths if p in LLAMACPP_PATHS
-    }
+    needs = {*LLAMACPP_PATHS, *LLAMACPP_VLM_PATHS}
+    return [p for p in paths if p not in needs], {p: why for p in paths if p in needs}
 
 
 def _gguf(qwen: str, weights: str, cache: Path) -> Path:
@@ -157,6 +159,23 @@ def _gguf(qwen: str, weights: str, cache: Path) -> Path:
         partial = target.with_suffix(".partial")
         convert(folder, partial, weights)
         partial.replace(target)  # only a whole file is ever found under the final name
+    return target
+
+
+def _vision_gguf(vlm: str, weights: str) -> Path:
+    """The built Qwen3-VL converted to ``weights`` beside its weights, once (its projector
+    beside it, as `lookaloud models convert` writes them)."""
+    from lookaloud.core.runtime.gguf_convert import convert_vision
+
+    folder = Path(vlm)
+    target = folder / f"{folder.name}-{weights}.gguf"
+    projector = target.with_name(f"mmproj-{target.name}")
+    if not (target.is_file() and projector.is_file()):
+        partial = folder / "partial" / target.name
+        partial.parent.mkdir(exist_ok=True)
+        files = convert_vision(folder, partial, weights)
+        files.projector.replace(projector)
+        files.text.replace(target)  # only a whole pair is ever found under the final names
     return target
 
 

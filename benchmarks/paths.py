@@ -14,6 +14,8 @@ number of tokens; both have their models loaded and warmed before the clock star
 - **llamacpp-bf16 / -q8_0 / -q4_0** — the product with :class:`LlamaCppWriter` on the writer
   converted to that GGUF weight type by :mod:`lookaloud.core.runtime.gguf_convert`; the same
   script chooses the same tokens, so the figures compare the engines alone.
+- **local_vlm-q8_0 / -q4_0** — the same on llama.cpp (:class:`LlamaCppVlmWriter`), the vision
+  model converted to that weight type (its projector in f32) by ``convert_vision``.
 - **local_vlm** — the pipeline with ``--backend local-vlm``: OCR, the first sentence from its
   text, then :class:`LocalVlmWriter` (Qwen3-VL) shown the picture at the standard budget; no
   captioner. The same script and length; ``vision_s`` is the vision tower's share, taken out of
@@ -50,11 +52,14 @@ from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.session import Session
 from lookaloud.core.writers.base import ChatMessage
+from lookaloud.core.writers.engines import vision_files
 from lookaloud.core.writers.llamacpp import LlamaCppWriter
+from lookaloud.core.writers.llamacpp_vlm import LlamaCppVlmWriter
 from lookaloud.core.writers.local import DEFAULT_ATTENTION, LocalQwenWriter
 from lookaloud.core.writers.local_vlm import LocalVlmWriter
 
 LLAMACPP_PATHS = {f"llamacpp-{weights}": weights for weights in ("bf16", "q8_0", "q4_0")}
+LLAMACPP_VLM_PATHS = {f"local_vlm-{weights}": weights for weights in ("q8_0", "q4_0")}
 NEW_TOKENS = 100
 CAPTION_TOKENS = 30  # what the pipeline asks BLIP for
 DETAIL = Detail.STANDARD
@@ -294,6 +299,76 @@ class LocalVlmPath:
         return round(total / 1e9, 6)
 
 
+class LlamaCppVlmPath:
+    """:class:`LocalVlmPath` with the vision model on llama.cpp, from its GGUF pair."""
+
+    def __init__(self, folders: ModelFolders, image: bytes, gguf: Path) -> None:
+        files = vision_files(str(gguf))
+        if files is None:
+            raise SystemExit(f"no vision projector beside {gguf}")
+        self._image = image
+        self.writer_script = _vlm_recorder(folders, numpy=True)
+        self.writer = LlamaCppVlmWriter(files, logits_processors=self.writer_script)
+        models = Models(
+            captioner=None,
+            reader=ModelSlot(RapidOcrReader),
+            writer=ModelSlot(lambda: self.writer),
+            backend="local-vlm",
+        )
+        self.pipeline = Pipeline(models, _config())
+
+    def warm_up(self) -> None:
+        self.writer.load()
+        shared_rapidocr_engine()
+        self.run()
+
+    def run(self) -> RunFigures:
+        self.writer_script.reset()
+        loaded = self.writer.load()
+        loaded.forget()  # a picture it has not seen, and nothing held from the last answer
+        loaded.encodings.clear()
+        mtmd = loaded.mtmd
+        looked, read = mtmd.encoding_seconds, mtmd.prompt_tokens_read + mtmd.picture_tokens_read
+        first = _FirstSentence()
+        load = MachineLoad()
+        load.start()
+        began = time.perf_counter()
+        result = self.pipeline.run(self._image, name="benchmark.png", on_event=first.see)
+        figures = RunFigures(total_s=time.perf_counter() - began)
+        figures.others_cpu_share = load.stop()
+        figures.first_sentence_s = (first.at or time.perf_counter()) - began
+        figures.ocr_s = result.timings_ms.get("ocr", 0) / 1000
+        _writer_figures(self.writer_script, figures)
+        figures.vision_s = mtmd.encoding_seconds - looked
+        figures.prefill_s = max(0.0, figures.prefill_s - figures.vision_s)
+        # Every token the language model read as prompt, the picture's included.
+        figures.prompt_tokens = mtmd.prompt_tokens_read + mtmd.picture_tokens_read - read
+        figures.notes = _result_notes(result)
+        figures.followup_first_sentence_s = self._follow_up(result, figures.notes)
+        return figures
+
+    def _follow_up(self, result: Result, notes: list[str]) -> float:
+        session = Session.from_result(result, "en")
+        if session is None:
+            return 0.0
+        mtmd = self.writer.load().mtmd
+        looked = mtmd.encoded_pictures
+        first = _FirstSentence()
+        self.writer_script.reset()
+        began = time.perf_counter()
+        answer = session.ask("What does the dialog ask?", self.writer, on_event=first.see)
+        at = (first.at or time.perf_counter()) - began
+        if answer.fallback or answer.attempts != 1:
+            notes.append(f"the follow-up was not one clean attempt: rejected={answer.rejected}")
+        if mtmd.encoded_pictures != looked:
+            notes.append("the follow-up looked at the picture again")
+        return at
+
+    def writer_weights_gb(self) -> float:
+        """What one decoding step reads: the language model's file (not the projector)."""
+        return round(self.writer.files.text.stat().st_size / 1e9, 6)
+
+
 class _Stopwatch:
     """The time a module's forward passes took, summed."""
 
@@ -474,13 +549,14 @@ def _writer_recorder(folders: ModelFolders, *, numpy: bool = False) -> ScriptRec
     return writer_recorder(encode, end, numpy=numpy)
 
 
-def _vlm_recorder(folders: ModelFolders) -> ScriptRecorder:
+def _vlm_recorder(folders: ModelFolders, *, numpy: bool = False) -> ScriptRecorder:
     """The writer's script in the vision model's vocabulary (its tokenizer is trained apart)."""
     if not folders.scripted:
-        return ScriptRecorder([], 0)
+        return ScriptRecorder([], 0, numpy=numpy)
     tokenizer = AutoTokenizer.from_pretrained(folders.vlm)
     end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
-    return writer_recorder(lambda text: tokenizer.encode(text, add_special_tokens=False), end)
+    encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
+    return writer_recorder(encode, end, numpy=numpy)
 
 
 def _caption_recorder(folders: ModelFolders) -> ScriptRecorder:

@@ -22,12 +22,16 @@ PATH_ORDER = (
     "llamacpp-q8_0",
     "llamacpp-q4_0",
     "local_vlm",
+    "local_vlm-q8_0",
+    "local_vlm-q4_0",
 )
 SHORT = {
     "llamacpp-bf16": "llama-bf16",
     "llamacpp-q8_0": "llama-q8",
     "llamacpp-q4_0": "llama-q4",
     "local_vlm": "local-vlm",
+    "local_vlm-q8_0": "vlm-q8",
+    "local_vlm-q4_0": "vlm-q4",
 }
 
 

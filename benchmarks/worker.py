@@ -19,14 +19,17 @@ from typing import Any
 from benchmarks.measure import RunFigures, peak_rss_mb, wait_for_quiet
 from benchmarks.paths import (
     LLAMACPP_PATHS,
+    LLAMACPP_VLM_PATHS,
     BaselinePath,
     DescribePath,
     Levers,
+    LlamaCppVlmPath,
     LocalVlmPath,
     ModelFolders,
     ProductPath,
 )
 from benchmarks.scene import screenshot_png
+from lookaloud.core.writers.base import engine_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("path", choices=("baseline", "product", *LLAMACPP_PATHS, "local_vlm"))
+    parser.add_argument(
+        "path",
+        choices=("baseline", "product", *LLAMACPP_PATHS, "local_vlm", *LLAMACPP_VLM_PATHS),
+    )
     parser.add_argument("--blip", required=True)
     parser.add_argument("--qwen", required=True)
     parser.add_argument("--vlm", default="", help="the Qwen3-VL folder (local_vlm path)")
@@ -84,8 +90,8 @@ def measure(
         report["engine"] = path.writer.backend
         report["cached_ms"] = cached_ms(path, runs)
         report["writer_weights_gb"] = path.writer_weights_gb()
-    if isinstance(path, LocalVlmPath):
-        report["engine"] = path.writer.backend
+    if isinstance(path, LocalVlmPath | LlamaCppVlmPath):
+        report["engine"] = engine_of(path.writer)
         report["writer_weights_gb"] = path.writer_weights_gb()
     return report
 
@@ -96,6 +102,10 @@ def _path(name: str, folders: ModelFolders, levers: Levers, gguf: Path | None) -
         return BaselinePath(folders, image)
     if name == "local_vlm":
         return LocalVlmPath(folders, image)
+    if name in LLAMACPP_VLM_PATHS:
+        if gguf is None:
+            raise SystemExit(f"the {name} path needs --gguf")
+        return LlamaCppVlmPath(folders, image, gguf)
     return ProductPath(folders, image, levers, gguf if name in LLAMACPP_PATHS else None)
 
 

@@ -13,31 +13,41 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import _vision_gguf
 from benchmarks.build import build_models, build_vlm
-from benchmarks.report import table
+from benchmarks.paths import LLAMACPP_VLM_PATHS
+from benchmarks.report import SHORT, table
 from benchmarks.sizes import QUICK, REAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def vlm_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+ENGINES = {"local_vlm": "transformers", "local_vlm-q8_0": "llamacpp"}
+
+
+@pytest.fixture(scope="module", params=list(ENGINES))
+def vlm_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
     cache = tmp_path_factory.mktemp("bench-models")
     blip, qwen = build_models(QUICK, cache)
     vlm = build_vlm(QUICK, cache)
-    command = [sys.executable, "-m", "benchmarks.worker", "local_vlm", "--scripted"]
+    path: str = request.param
+    command = [sys.executable, "-m", "benchmarks.worker", path, "--scripted"]
     command += ["--blip", str(blip), "--qwen", str(qwen), "--vlm", str(vlm)]
     command += ["--runs", "1", "--quiet-wait", "0"]
+    if path in LLAMACPP_VLM_PATHS:
+        pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+        command += ["--gguf", str(_vision_gguf(str(vlm), LLAMACPP_VLM_PATHS[path]))]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    report["name"] = path
     return report
 
 
 def test_the_vision_path_reports_its_figures(vlm_report: dict) -> None:
-    assert vlm_report["engine"] == "local-vlm"
+    assert vlm_report["engine"] == ENGINES[vlm_report["name"]]
     run = vlm_report["runs"][0]
     # One clean attempt each for the description and the follow-up (the scripted text passed
     # every check), and the follow-up did not look at the picture again.
@@ -60,9 +70,10 @@ def test_the_vision_path_reports_its_figures(vlm_report: dict) -> None:
 
 
 def test_the_table_shows_the_vision_path(vlm_report: dict) -> None:
-    report = {"local_vlm": vlm_report, "machine": {"cpu": "c", "cores": 2, "load_before": 0}}
+    name = vlm_report["name"]
+    report = {name: vlm_report, "machine": {"cpu": "c", "cores": 2, "load_before": 0}}
     text = table(report)
-    assert "local-vlm" in text and "vision_s" in text
+    assert SHORT[name] in text and "vision_s" in text
 
 
 def test_the_real_size_is_qwen3_vl_2b() -> None:

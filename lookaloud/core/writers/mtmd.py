@@ -94,10 +94,11 @@ class Mtmd:
         self.vocabulary = llama_cpp.llama_vocab_n_tokens(llama_cpp.llama_model_get_vocab(model))
         self.batch_size: int = llama.n_batch
         # What the engine did, for tests and the benchmark: vision-tower runs, the seconds
-        # they took, and the text tokens read as prompt (not the written ones).
+        # they took, and the tokens read as prompt, text and pictures' (not the written ones).
         self.encoded_pictures = 0
         self.encoding_seconds = 0.0
         self.prompt_tokens_read = 0
+        self.picture_tokens_read = 0
         self.encoding = False
 
     def close(self) -> None:
@@ -160,6 +161,7 @@ class Mtmd:
 
     def read_picture(self, chunk: Chunk, embeddings: np.ndarray[Any, Any], position: int) -> int:
         """The language model reads a picture's embeddings at ``position``; returns the next."""
+        self.picture_tokens_read += chunk.picture_tokens
         after = self._lc.llama_pos(0)
         pointer = embeddings.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
         failed = self._api.mtmd_helper_decode_image_chunk(
