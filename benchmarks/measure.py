@@ -92,7 +92,18 @@ def wait_for_quiet(*, limit: float, timeout_s: float, sample_s: float = 1.0) -> 
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (ru_maxrss is kB on Linux, bytes on macOS)."""
+    """This process's peak resident memory so far.
+
+    On Linux from VmHWM, the high-water mark of this process's own memory: ru_maxrss also
+    counts the parent's peak before the fork (Linux keeps it across exec), and the parent may
+    just have built or converted a model of several gigabytes (7.8 GB was once reported for a
+    path that never held 5). Elsewhere ru_maxrss (kB on Linux, bytes on macOS)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
     return round(peak / divisor, 1)

@@ -222,7 +222,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vlm-model",
         metavar=model,
-        help=tr("the vision-language model that looks at the picture (--backend local-vlm)"),
+        help=tr(
+            "the vision-language model that looks at the picture (--backend local-vlm): a hub "
+            "id, a folder, or its .gguf file with mmproj-… beside it"
+        ),
     )
 
 

@@ -147,6 +147,36 @@ def test_app_describes_with_the_local_vision_model_the_settings_choose(
     assert len(looks) == 1  # the follow-up question did not look again
 
 
+def test_app_describes_with_the_vision_model_on_llama_cpp_when_its_gguf_pair_is_chosen(
+    qtbot: QtBot,
+    tmp_path: Path,
+    app_with: list[DesktopApp],
+    tiny_qwen3_vl_gguf_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+    from lookaloud.core.writers.mtmd import Mtmd
+
+    looks: list[object] = []
+    encode = Mtmd.encode
+    monkeypatch.setattr(Mtmd, "encode", lambda *a: looks.append(a) or encode(*a))
+    image = render_dialog(tmp_path / "dialog.png")
+    chosen = with_overrides(
+        remote_settings(writer="local-vlm"), vlm_model=str(tiny_qwen3_vl_gguf_dir), max_attempts=1
+    )
+    app = start_app(qtbot, tmp_path, chosen, app_with)
+    with qtbot.waitSignal(app.controller.worker.described, timeout=60_000) as described:
+        app.controller.describe_file(image)
+    with qtbot.waitSignal(app.controller.worker.answered, timeout=60_000) as answered:
+        app.controller.ask("What does the right button say?")
+    result = described.args[0]
+    assert isinstance(result, Result) and result.ok and result.backend == "local-vlm"
+    assert result.engine == "llamacpp"
+    assert result.written_by in ("local-vlm", "facts") and "Save changes?" in result.description
+    assert answered.args[0] is not None and answered.args[0].text
+    assert len(looks) == 1  # the vision tower ran once: the follow-up question did not look again
+
+
 def test_warming_up_the_local_vision_model_names_its_setting(
     qtbot: QtBot, tmp_path: Path, app_with: list[DesktopApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:

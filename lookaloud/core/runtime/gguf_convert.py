@@ -60,8 +60,8 @@ def convert(folder: Path, out: Path, weights: str = "q8_0") -> Path:
 
 def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionModelFiles:
     """Writes the Qwen3-VL checkpoint in ``folder`` as ``out`` (the language model, in
-    ``weights``) and ``mmproj-<out's name>`` beside it (the vision side, kept in float32: it is
-    a small share of the model, and llama.cpp's vision kernels are checked here in f32 only)."""
+    ``weights``) and ``mmproj-<out's name>`` beside it (the vision side: in float32 with f32
+    weights, else its matrices in float16)."""
     import gguf
 
     config = _checked_config(folder, weights, "qwen3_vl", "Qwen3-VL")
@@ -69,8 +69,7 @@ def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionMode
         raise ValueError(f"{folder}'s config.json has no text_config or no vision_config")
     text, vision = config["text_config"], config["vision_config"]
     writer = gguf.GGUFWriter(str(out), "qwen3vl")
-    _add_hyperparameters(writer, text, weights)
-    writer.add_name("Qwen3-VL")
+    _add_hyperparameters(writer, text, weights, name="Qwen3-VL")
     # Qwen3-VL's rotary embedding splits each head into time, height and width sections;
     # llama.cpp takes four (the fourth unused here).
     sections = list((text.get("rope_parameters") or {}).get("mrope_section", []))
@@ -88,7 +87,9 @@ def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionMode
         plain = hf_name.replace("model.language_model.", "model.", 1)
         _add_text_tensor(writer, names, plain, tensor, weights)
     _finish(writer)
-    _write_projector(projector, folder, config, vision_tensors)
+    # Exact weights keep an exact projector; otherwise its matrices are halved to 16 bits,
+    # which halves its memory (1.6 GB in f32 for the 2B model's vision tower).
+    _write_projector(projector, folder, config, vision_tensors, halved=weights != "f32")
     return VisionModelFiles(out, projector)
 
 
@@ -129,22 +130,33 @@ def _write_projector(
     folder: Path,
     config: dict[str, Any],
     tensors: list[tuple[str, np.ndarray[Any, Any]]],
+    halved: bool,
 ) -> None:
     import gguf
 
+    F32, F16 = gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16  # noqa: N806
     vision = config["vision_config"]
     writer = gguf.GGUFWriter(str(out), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    half = gguf.LlamaFileType.MOSTLY_F16 if halved else gguf.LlamaFileType.ALL_F32
+    writer.add_file_type(half)
     _add_vision_hyperparameters(writer, folder, config)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, int(vision["depth"]))
     deepstack = [int(index) for index in vision.get("deepstack_visual_indexes", [])]
     for hf_name, tensor in tensors:
         for name, data in _projector_tensors(names, deepstack, hf_name, tensor):
-            writer.add_tensor(
-                name, data.astype(np.float32), raw_dtype=gguf.GGMLQuantizationType.F32
-            )
+            if halved and _halvable(name, data):
+                writer.add_tensor(name, data.astype(np.float16), raw_dtype=F16)
+            else:
+                writer.add_tensor(name, data.astype(np.float32), raw_dtype=F32)
     _finish(writer)
+
+
+def _halvable(name: str, data: np.ndarray[Any, Any]) -> bool:
+    """The blocks' and mergers' matrices, nearly all of the projector's weights. The patch and
+    position embeddings stay in f32 (llama.cpp convolves and interpolates them), as do norms
+    and biases."""
+    return data.ndim == 2 and ".patch_embd." not in name and ".position_embd." not in name
 
 
 def _add_vision_hyperparameters(writer: Any, folder: Path, config: dict[str, Any]) -> None:
@@ -209,13 +221,15 @@ def _projector_tensors(
         yield name, tensor
 
 
-def _add_hyperparameters(writer: Any, config: dict[str, Any], weights: str) -> None:
+def _add_hyperparameters(
+    writer: Any, config: dict[str, Any], weights: str, name: str = "Qwen3"
+) -> None:
     import gguf
 
     heads = int(config["num_attention_heads"])
     head_dim = int(config.get("head_dim") or int(config["hidden_size"]) // heads)
     rope = config.get("rope_parameters") or {}
-    writer.add_name("Qwen3")
+    writer.add_name(name)
     writer.add_context_length(int(config["max_position_embeddings"]))
     writer.add_embedding_length(int(config["hidden_size"]))
     writer.add_block_count(int(config["num_hidden_layers"]))

@@ -199,3 +199,19 @@ def test_choose_token_draws_only_from_the_top_k() -> None:
     rng = np.random.default_rng(1)
     drawn = {choose_token(scores, np.array([], dtype=np.intc), params, rng) for _ in range(200)}
     assert drawn == {0, 1}
+
+
+def test_in_8_bits_with_a_16_bit_projector_it_still_sees_the_picture(
+    tiny_qwen3_vl_dir: Path, tmp_path: Path
+) -> None:
+    import gguf
+
+    from lookaloud.core.runtime.gguf_convert import convert_vision
+
+    files = convert_vision(tiny_qwen3_vl_dir, tmp_path / "tiny-q8_0.gguf", "q8_0")
+    kinds = {t.name: t.tensor_type for t in gguf.GGUFReader(str(files.projector)).tensors}
+    assert kinds["v.blk.0.attn_qkv.weight"] == gguf.GGMLQuantizationType.F16
+    assert kinds["v.patch_embd.weight"] == gguf.GGMLQuantizationType.F32
+    small = LlamaCppVlmWriter(files)
+    answers = [write(small, asking(small.prepare_image(photo(seed)))) for seed in (3, 4)]
+    assert answers[0] and answers[0] != answers[1]
