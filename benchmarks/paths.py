@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,7 +51,7 @@ from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.session import Session
-from lookaloud.core.writers.base import ChatMessage
+from lookaloud.core.writers.base import ChatMessage, Writer
 from lookaloud.core.writers.engines import vision_files
 from lookaloud.core.writers.llamacpp import LlamaCppWriter
 from lookaloud.core.writers.llamacpp_vlm import LlamaCppVlmWriter
@@ -225,13 +225,7 @@ class LocalVlmPath:
         self.last_result: Result | None = None
         self.writer_script = _vlm_recorder(folders)
         self.writer = LocalVlmWriter(folders.vlm, logits_processors=self.writer_script)
-        models = Models(
-            captioner=None,
-            reader=ModelSlot(RapidOcrReader),
-            writer=ModelSlot(lambda: self.writer),
-            backend="local-vlm",
-        )
-        self.pipeline = Pipeline(models, _config())
+        self.pipeline = _vision_pipeline(lambda: self.writer)
 
     def warm_up(self) -> None:
         self.writer.load()
@@ -309,13 +303,7 @@ class LlamaCppVlmPath:
         self._image = image
         self.writer_script = _vlm_recorder(folders, numpy=True)
         self.writer = LlamaCppVlmWriter(files, logits_processors=self.writer_script)
-        models = Models(
-            captioner=None,
-            reader=ModelSlot(RapidOcrReader),
-            writer=ModelSlot(lambda: self.writer),
-            backend="local-vlm",
-        )
-        self.pipeline = Pipeline(models, _config())
+        self.pipeline = _vision_pipeline(lambda: self.writer)
 
     def warm_up(self) -> None:
         self.writer.load()
@@ -367,6 +355,17 @@ class LlamaCppVlmPath:
     def writer_weights_gb(self) -> float:
         """What one decoding step reads: the language model's file (not the projector)."""
         return round(self.writer.files.text.stat().st_size / 1e9, 6)
+
+
+def _vision_pipeline(writer: Callable[[], Writer]) -> Pipeline:
+    """The pipeline as ``--backend local-vlm`` builds it: OCR and the vision writer only."""
+    models = Models(
+        captioner=None,
+        reader=ModelSlot(RapidOcrReader),
+        writer=ModelSlot(writer),
+        backend="local-vlm",
+    )
+    return Pipeline(models, _config())
 
 
 class _Stopwatch:

@@ -36,7 +36,12 @@ from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart
 from lookaloud.core.writers.llamacpp import PromptAbort, open_llama, physical_cores, render_chat
 from lookaloud.core.writers.mtmd import Chunk, Chunks, Mtmd
 from lookaloud.core.writers.tags import without_tags
-from lookaloud.core.writers.vision_input import KEPT_ENCODINGS, budgeted_picture, picture_key
+from lookaloud.core.writers.vision_input import (
+    KEPT_ENCODINGS,
+    budgeted_picture,
+    chat_turn,
+    picture_key,
+)
 
 LogitsProcessor = Callable[[Any, Any], Any]
 """(token ids so far, one row of scores) -> scores, numpy arrays, as for LlamaCppWriter."""
@@ -125,7 +130,7 @@ class LlamaCppVlmWriter:
     def build_prompt(self, messages: Sequence[ChatMessage]) -> str:
         """The model's own chat template, with mtmd's marker where each picture goes."""
         loaded = self.load()
-        chat = [_chat_turn(message) for message in messages]
+        chat = [chat_turn(message) for message in messages]
         rendered = render_chat(loaded.mtmd.llama, chat, self.model_name)
         pictures = sum(len(message.images) for message in messages)
         if rendered.count(TEMPLATE_PICTURE) != pictures:
@@ -159,13 +164,6 @@ class LlamaCppVlmWriter:
     def _locked(self, run: _Run, prompt: str, pictures: list[ImagePart]) -> Iterator[str]:
         with self._lock:
             yield from run.write(prompt, pictures)
-
-
-def _chat_turn(message: ChatMessage) -> dict[str, Any]:
-    if not message.images:
-        return {"role": message.role, "content": message.content}
-    parts: list[dict[str, str]] = [{"type": "image"} for _ in message.images]
-    return {"role": message.role, "content": [*parts, {"type": "text", "text": message.content}]}
 
 
 class _Run:

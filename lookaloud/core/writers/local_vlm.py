@@ -61,6 +61,7 @@ from lookaloud.core.writers.vision_input import (
     TOKEN_SIDE_PX,
     budgeted_picture,
     budgeted_size,
+    chat_turn,
     picture_key,
 )
 
@@ -219,7 +220,7 @@ class LocalVlmWriter:
         """The chat template's text with one placeholder per picture, thinking switched off
         (Qwen3-VL Instruct does not think; the flag matters for templates that can)."""
         prompt: str = self.load().tokenizer.apply_chat_template(
-            [_chat_turn(message) for message in messages],
+            [chat_turn(message) for message in messages],
             tokenize=False,
             add_generation_prompt=True,
             enable_thinking=False,
@@ -240,13 +241,6 @@ class LocalVlmWriter:
             yield from without_tags(run.pieces())
         finally:
             run.stop()
-
-
-def _chat_turn(message: ChatMessage) -> dict[str, Any]:
-    if not message.images:
-        return {"role": message.role, "content": message.content}
-    parts: list[dict[str, str]] = [{"type": "image"} for _ in message.images]
-    return {"role": message.role, "content": [*parts, {"type": "text", "text": message.content}]}
 
 
 class _VlmRun:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+from typing import Any
 
 from PIL import Image
 
 from lookaloud.core.pipeline.facts import Detail, ImageKind
 from lookaloud.core.pipeline.load import image_kind
-from lookaloud.core.writers.base import ImagePart
+from lookaloud.core.writers.base import ChatMessage, ImagePart
 
 # Qwen3-VL cuts a picture into 16×16-pixel patches and merges 2×2 of them into one visual
 # token, so one token covers 32×32 pixels: the token count grows with the picture's area, the
@@ -71,3 +72,12 @@ def _shrunk(columns: int, rows: int) -> tuple[int, int]:
 
 def picture_key(part: ImagePart) -> str:
     return hashlib.sha256(part.data).hexdigest()
+
+
+def chat_turn(message: ChatMessage) -> dict[str, Any]:
+    """One chat turn as a vision model's chat template takes it: a picture placeholder per
+    image, then the text."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, str]] = [{"type": "image"} for _ in message.images]
+    return {"role": message.role, "content": [*parts, {"type": "text", "text": message.content}]}
