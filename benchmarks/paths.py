@@ -51,7 +51,7 @@ from lookaloud.core.pipeline.result import Event, Result, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
 from lookaloud.core.session import Session
-from lookaloud.core.writers.base import ChatMessage, Writer
+from lookaloud.core.writers.base import Writer
 from lookaloud.core.writers.engines import vision_files
 from lookaloud.core.writers.llamacpp import LlamaCppWriter
 from lookaloud.core.writers.llamacpp_vlm import LlamaCppVlmWriter
@@ -166,8 +166,8 @@ class ProductPath:
 
     def run(self) -> RunFigures:
         self.writer_script.reset()
-        if isinstance(self.writer, LlamaCppWriter) and self.last_result is not None:
-            self._forget_the_last_picture(self.writer, self.last_result.facts)
+        if isinstance(self.writer, LlamaCppWriter):  # as a new picture would find it
+            self.pipeline.hold_system_turn()
         first = _FirstSentence()
         load = MachineLoad()
         load.start()
@@ -191,21 +191,6 @@ class ProductPath:
         if isinstance(self.writer, LlamaCppWriter):
             return len(self.writer.load().tokenize(prompt.encode("utf-8"), False, True))
         return len(self.writer.load().tokenizer(prompt)["input_ids"])
-
-    @staticmethod
-    def _forget_the_last_picture(writer: LlamaCppWriter, facts: Facts | None) -> None:
-        """Keep only the system turn in llama.cpp's memory, as a new picture would: it keeps
-        the longest common start of the prompts, and every run here describes the same one."""
-        if facts is None:
-            return
-        messages = build_messages(facts, "en", DETAIL, simple=False)
-        other = [messages[0], ChatMessage("user", "Another picture.")]
-        llama = writer.load()
-        ids = [
-            llama.tokenize(writer.build_prompt(m).encode(), False, True) for m in (messages, other)
-        ]
-        shared = next((i for i, (a, b) in enumerate(zip(*ids, strict=False)) if a != b), 0)
-        llama.n_tokens = min(llama.n_tokens, shared)
 
     def writer_weights_gb(self) -> float:
         """What one decoding step reads: every weight once (a tied embedding counts once, as
@@ -266,7 +251,7 @@ class LocalVlmPath:
         first = _FirstSentence()
         self.writer_script.reset()
         began = time.perf_counter()
-        with vision.timing(self.writer.load().model.model.visual):
+        with vision.timing(self.writer.load().model.model.visual), self.writer_script.answering():
             answer = session.ask("What does the dialog ask?", self.writer, on_event=first.see)
         if answer.fallback or answer.attempts != 1:
             notes.append(f"the follow-up was not one clean attempt: rejected={answer.rejected}")
@@ -312,8 +297,10 @@ class LlamaCppVlmPath:
 
     def run(self) -> RunFigures:
         self.writer_script.reset()
+        # A picture it has not seen, and nothing held from the last answer: only the system
+        # turn, which the app reads while it warms up and every description shares.
+        self.pipeline.hold_system_turn()
         loaded = self.writer.load()
-        loaded.forget()  # a picture it has not seen, and nothing held from the last answer
         loaded.encodings.clear()
         mtmd = loaded.mtmd
         looked, read = mtmd.encoding_seconds, mtmd.prompt_tokens_read + mtmd.picture_tokens_read
@@ -344,7 +331,8 @@ class LlamaCppVlmPath:
         first = _FirstSentence()
         self.writer_script.reset()
         began = time.perf_counter()
-        answer = session.ask("What does the dialog ask?", self.writer, on_event=first.see)
+        with self.writer_script.answering():
+            answer = session.ask("What does the dialog ask?", self.writer, on_event=first.see)
         at = (first.at or time.perf_counter()) - began
         if answer.fallback or answer.attempts != 1:
             notes.append(f"the follow-up was not one clean attempt: rejected={answer.rejected}")
@@ -555,7 +543,7 @@ def _vlm_recorder(folders: ModelFolders, *, numpy: bool = False) -> ScriptRecord
     tokenizer = AutoTokenizer.from_pretrained(folders.vlm)
     end: int = tokenizer.convert_tokens_to_ids("<|im_end|>")  # type: ignore[assignment]
     encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
-    return writer_recorder(encode, end, numpy=numpy)
+    return writer_recorder(encode, end, numpy=numpy, answers=True)
 
 
 def _caption_recorder(folders: ModelFolders) -> ScriptRecorder:

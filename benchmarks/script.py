@@ -18,7 +18,8 @@ decode step, and both measured paths carry it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,13 @@ WRITER_SCRIPT = (
     'changes." Below that sit three buttons from left to right: a blue "Save" button, '
     '"Don\'t Save" and "Cancel". At the bottom of the page, a bar chart with blue, green, '
     "yellow and red bars stands on the left, and a blue and yellow pie chart on the right."
+)
+
+# A follow-up answer as the product asks for one (one to three short sentences) to "What does the
+# dialog ask?": the follow-up's first sentence is timed on an answer of the length users hear.
+FOLLOWUP_SCRIPT = (
+    'It asks "Save changes?" Below that it says "Your document has unsaved changes." and offers '
+    '"Save", "Don\'t Save" and "Cancel".'
 )
 
 CAPTION_SCRIPTS = (
@@ -115,16 +123,32 @@ class ScriptRecorder:
     """
 
     def __init__(
-        self, scripts: Sequence[Sequence[int]], end_id: int, *, numpy: bool = False
+        self,
+        scripts: Sequence[Sequence[int]],
+        end_id: int,
+        *,
+        numpy: bool = False,
+        answers: Sequence[Sequence[int]] = (),
     ) -> None:
         self._scripts = scripts
+        self._answers = answers or scripts
         self._end_id = end_id
         self._numpy = numpy
+        self._answering = False
         self.calls: list[tuple[float, ScriptedTokens | ScriptedLogits]] = []
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """The follow-up answers' scripts for the calls made inside."""
+        self._answering = True
+        try:
+            yield
+        finally:
+            self._answering = False
 
     def __call__(self) -> list[Any]:
         kind = ScriptedLogits if self._numpy else ScriptedTokens
-        processor = kind(self._scripts, self._end_id)
+        processor = kind(self._answers if self._answering else self._scripts, self._end_id)
         self.calls.append((time.perf_counter(), processor))
         return [processor]
 
@@ -133,9 +157,15 @@ class ScriptRecorder:
 
 
 def writer_recorder(
-    encode: Callable[[str], list[int]], end_id: int, *, numpy: bool = False
+    encode: Callable[[str], list[int]],
+    end_id: int,
+    *,
+    numpy: bool = False,
+    answers: bool = False,
 ) -> ScriptRecorder:
-    return ScriptRecorder([encode(WRITER_SCRIPT)], end_id, numpy=numpy)
+    """The description's script; with ``answers``, the follow-up answer's too."""
+    followup = [encode(FOLLOWUP_SCRIPT)] if answers else []
+    return ScriptRecorder([encode(WRITER_SCRIPT)], end_id, numpy=numpy, answers=followup)
 
 
 def caption_recorder(encode: Callable[[str], list[int]], end_id: int) -> ScriptRecorder:

@@ -127,7 +127,15 @@ class _ModelWorker(QObject):
             ModelProblem("ocr", _load(models.reader)),
             ModelProblem(_writer_setting(models.backend), _load(models.writer)),
         ]
+        if not problems[-1].message:
+            self._hold_system_turn()
         return [problem for problem in problems if problem.message]
+
+    def _hold_system_turn(self) -> None:
+        try:
+            self.pipeline().hold_system_turn()
+        except (ModelError, RuntimeError):  # only time is lost: the first picture reads it
+            log.warning("the writer could not read its system turn ahead", exc_info=True)
 
     def _describe(self, task: Task) -> Result:
         assert task.source is not None  # Worker.describe always gives the image

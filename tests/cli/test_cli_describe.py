@@ -65,7 +65,7 @@ def test_describe_four_files_as_json_lines(
     photo, dialog, blank, notes = records
     for record in (photo, dialog, blank):
         assert record["ok"] and record["description"] and record["error"] is None
-        assert record["summary"] and record["prompt_version"] == "blind-reader-4/en"
+        assert record["summary"] and record["prompt_version"] == "blind-reader-5/en"
         assert record["backend"] == "local" and "total" in record["timings_ms"]
     assert blank["blank"] and blank["description"].startswith(
         "The image is almost entirely dark grey"

@@ -11,8 +11,11 @@ from pytestqt.qtbot import QtBot
 from helpers.desktop import NoListener
 from helpers.fault_server import fault_server, stream, words
 from helpers.render import render_dialog
+from lookaloud.core.pipeline.facts import Detail
+from lookaloud.core.pipeline.prompt import system_message
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.settings import LoadedSettings, Settings, with_overrides
+from lookaloud.core.writers.base import ChatMessage
 from lookaloud.desktop.app import DesktopApp
 from lookaloud.desktop.describing import model_choice, settings_pipeline
 from lookaloud.desktop.hotkeys import GlobalHotkeys
@@ -155,16 +158,30 @@ def test_app_describes_with_the_vision_model_on_llama_cpp_when_its_gguf_pair_is_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("llama_cpp", reason="the llama.cpp engine is not installed")
+    from lookaloud.core.writers.llamacpp_vlm import LlamaCppVlmWriter
     from lookaloud.core.writers.mtmd import Mtmd
 
     looks: list[object] = []
     encode = Mtmd.encode
     monkeypatch.setattr(Mtmd, "encode", lambda *a: looks.append(a) or encode(*a))
+    systems: list[ChatMessage] = []
+    hold = LlamaCppVlmWriter.hold_system_turn
+    monkeypatch.setattr(
+        LlamaCppVlmWriter, "hold_system_turn", lambda w, s: systems.append(s) or hold(w, s)
+    )
     image = render_dialog(tmp_path / "dialog.png")
     chosen = with_overrides(
         remote_settings(writer="local-vlm"), vlm_model=str(tiny_qwen3_vl_gguf_dir), max_attempts=1
     )
     app = start_app(qtbot, tmp_path, chosen, app_with)
+    with qtbot.waitSignal(app.controller.worker.warmed, timeout=60_000) as warmed:
+        app.controller.start()  # what DesktopApp.start does once its window is shown
+    # Warming up read the vision prompt's system turn, before any picture was asked for.
+    assert warmed.args[0] == [] and len(systems) == 1
+    general = chosen.general
+    assert systems[0] == system_message(
+        general.lang, Detail(general.detail), simple=False, vision=True
+    )
     with qtbot.waitSignal(app.controller.worker.described, timeout=60_000) as described:
         app.controller.describe_file(image)
     with qtbot.waitSignal(app.controller.worker.answered, timeout=60_000) as answered:

@@ -214,11 +214,10 @@ def build_messages(
     its computed state can be kept.
     """
     tpl = templates(lang)
-    length = tpl.section("length")[detail.value]
     kind = tpl.section("kind")[facts.kind.value]
     prefix = "simple_" if simple else ""
     wording = tpl.section("vision") if image is not None else tpl.raw
-    system = str(wording[f"{prefix}system"]).strip().format(length=length)
+    system = system_message(lang, detail, simple=simple, vision=image is not None)
     facts_text = facts_block(facts, lang)
     if heard:  # the writer's own opening instruction would ask for the summary again
         carry_on = tpl.section("opening")["heard"].format(opening=heard, kind=kind)
@@ -226,4 +225,15 @@ def build_messages(
     else:
         user = str(wording[f"{prefix}user"]).strip().format(facts=facts_text, kind=kind)
     images = (image,) if image is not None else ()
-    return [ChatMessage("system", system), ChatMessage("user", user, images)]
+    return [system, ChatMessage("user", user, images)]
+
+
+def system_message(lang: str, detail: Detail, *, simple: bool, vision: bool) -> ChatMessage:
+    """The system turn of every description in one language and detail level: the same for
+    every image, so a writer can read it once (see :class:`~lookaloud.core.writers.base.
+    SystemTurnHolder`)."""
+    tpl = templates(lang)
+    wording = tpl.section("vision") if vision else tpl.raw
+    length = tpl.section("length")[detail.value]
+    prefix = "simple_" if simple else ""
+    return ChatMessage("system", str(wording[f"{prefix}system"]).strip().format(length=length))

@@ -32,7 +32,7 @@ from lookaloud.core.pipeline.load import (
 )
 from lookaloud.core.pipeline.opening import Opening, opening_sentence
 from lookaloud.core.pipeline.perceive import Perception
-from lookaloud.core.pipeline.prompt import prompt_version
+from lookaloud.core.pipeline.prompt import prompt_version, system_message
 from lookaloud.core.pipeline.result import (
     Event,
     EventSink,
@@ -49,7 +49,7 @@ from lookaloud.core.pipeline.watchdog import Watchdog
 from lookaloud.core.pipeline.write import WriteLoop, WriteOutcome
 from lookaloud.core.runtime.memory import return_free_memory
 from lookaloud.core.runtime.models import Models, ModelSlot
-from lookaloud.core.writers.base import Writer, engine_of
+from lookaloud.core.writers.base import ImageWriter, SystemTurnHolder, Writer, engine_of
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,18 @@ class Pipeline:
         return Pipeline(
             self.models, config, clock=self._clock, sleeper=self._sleeper, backoff=self._backoff
         )
+
+    def hold_system_turn(self) -> None:
+        """Has a local writer read the system turn of this language and detail level now (the
+        app calls it while warming up), so the first picture is as quick as the ones after it.
+        Raises ModelError when the writer cannot be loaded."""
+        slot = self.models.writer
+        writer = slot.get() if slot is not None else None
+        if isinstance(writer, SystemTurnHolder):
+            vision = isinstance(writer, ImageWriter)
+            config = self.config
+            system = system_message(config.lang, config.detail, simple=False, vision=vision)
+            writer.hold_system_turn(system)
 
     def run(
         self,

@@ -97,3 +97,13 @@ class ImageWriter(Protocol):
         """The picture as this writer wants to send it: scaled down (a local model to the pixel
         budget of ``detail``) and encoded."""
         ...
+
+
+@runtime_checkable
+class SystemTurnHolder(Protocol):
+    """A local writer that can read a chat's system turn ahead of the first picture."""
+
+    def hold_system_turn(self, system: ChatMessage) -> None:
+        """Reads ``system`` into the model's memory and forgets whatever followed it: the state
+        every new description starts from, so it reads only its own turn."""
+        ...

@@ -77,6 +77,21 @@ class LlamaCppWriter:
         chat = [{"role": m.role, "content": m.content} for m in messages]
         return render_chat(self.load(), chat, self.model_name)
 
+    def hold_system_turn(self, system: ChatMessage) -> None:
+        """Reads the system turn alone (the tokens every chat that starts with it shares) and
+        forgets what followed it; called at start-up, so the first picture reads only its own
+        facts."""
+        llama = self.load()
+        starts = [
+            llama.tokenize(
+                self.build_prompt([system, ChatMessage("user", other)]).encode(), False, True
+            )
+            for other in ("A", "B")
+        ]
+        tokens = starts[0][: common_length(*starts)]
+        with self._lock:
+            compute_thread().run(lambda: _hold_only(llama, tokens))
+
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
     ) -> Iterator[str]:
@@ -151,12 +166,7 @@ class PromptAbort:
 
 def _read_prompt(llama: Any, tokens: list[int], cancel: CancelToken, abort: PromptAbort) -> None:
     """Evaluates all but the last prompt token, keeping what the model already holds."""
-    kept = 0
-    for held, wanted in zip(llama.input_ids[: llama.n_tokens], tokens, strict=False):
-        if held != wanted:
-            break
-        kept += 1
-    kept = min(kept, len(tokens) - 1)
+    kept = min(common_length(llama.input_ids[: llama.n_tokens], tokens), len(tokens) - 1)
     llama.n_tokens = kept  # eval() drops the model's memory from here on
     cancel.raise_if_cancelled()
     # The last token is left to create_completion, which finds the rest already read.
@@ -168,6 +178,20 @@ def _read_prompt(llama: Any, tokens: list[int], cancel: CancelToken, abort: Prom
             # half-written memory, so the model is ready for the next prompt.
             cancel.raise_if_cancelled()
             raise
+
+
+def _hold_only(llama: Any, tokens: list[int]) -> None:
+    """Leaves the model holding exactly ``tokens``, evaluating only those it lacks."""
+    llama.n_tokens = common_length(llama.input_ids[: llama.n_tokens], tokens)
+    llama.eval(tokens[llama.n_tokens :])
+
+
+def common_length(first: Sequence[object], second: Sequence[object]) -> int:
+    """How many entries two sequences share from their start."""
+    for index, (a, b) in enumerate(zip(first, second, strict=False)):
+        if a != b:
+            return index
+    return min(len(first), len(second))
 
 
 def _sampling(params: GenerationParams) -> dict[str, Any]:

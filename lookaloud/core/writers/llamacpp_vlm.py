@@ -33,7 +33,13 @@ from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.runtime.compute import compute_thread
 from lookaloud.core.runtime.gguf_convert import VisionModelFiles
 from lookaloud.core.writers.base import ChatMessage, GenerationParams, ImagePart
-from lookaloud.core.writers.llamacpp import PromptAbort, open_llama, physical_cores, render_chat
+from lookaloud.core.writers.llamacpp import (
+    PromptAbort,
+    common_length,
+    open_llama,
+    physical_cores,
+    render_chat,
+)
 from lookaloud.core.writers.mtmd import Chunk, Chunks, Mtmd
 from lookaloud.core.writers.tags import without_tags
 from lookaloud.core.writers.vision_input import (
@@ -143,6 +149,28 @@ class LlamaCppVlmWriter:
             )
         return rendered.replace(TEMPLATE_PICTURE, loaded.mtmd.marker)
 
+    def hold_system_turn(self, system: ChatMessage) -> None:
+        """Reads the system turn alone (the tokens every chat that starts with it shares) and
+        forgets what followed it; called at start-up, so the first picture reads only its own
+        turn."""
+        loaded = self.load()
+        tokens = self._shared_start(loaded, system)
+        with self._lock:
+            compute_thread().run(lambda: _hold_only(loaded, tokens))
+
+    def _shared_start(self, loaded: LoadedVisionModel, system: ChatMessage) -> list[int]:
+        """The tokens of ``system`` as every chat starting with it begins: two chats that part
+        after it, tokenized as a prompt is, cut where they differ."""
+        starts = []
+        for other in ("A", "B"):
+            prompt = self.build_prompt([system, ChatMessage("user", other)])
+            chunks = loaded.mtmd.tokenize(prompt, [])
+            try:
+                starts.append([token for chunk in chunks.items for token in chunk.tokens])
+            finally:
+                chunks.close()
+        return starts[0][: common_length(*starts)]
+
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
     ) -> Iterator[str]:
@@ -198,7 +226,7 @@ class _Run:
         repetition penalty and the benchmark's script look at)."""
         loaded = self._loaded
         wanted = [piece for chunk in chunks.items for piece in _pieces(chunk)]
-        shared = min(_common_length(loaded.held, wanted), len(wanted) - 1)
+        shared = min(common_length(loaded.held, wanted), len(wanted) - 1)
         loaded.forget(keep=shared)
         done = 0
         for chunk in chunks.items:
@@ -221,11 +249,8 @@ class _Run:
             loaded.hold(chunk.picture, after)
             return
         tokens = list(chunk.tokens[skip:])
-        start = loaded.position
         with loaded.abort.watching(cancel):
-            self._guarded(lambda: loaded.mtmd.read_prompt(tokens, start, logits_last=last))
-        for offset, token in enumerate(tokens, start=1):
-            loaded.hold(token, start + offset)
+            self._guarded(lambda: _read_text(loaded, tokens, logits_last=last))
 
     def _guarded(self, call: Callable[[], int]) -> int:
         try:
@@ -303,15 +328,29 @@ def choose_token(
     return int(top[rng.choice(k, p=probs)])
 
 
+def _read_text(loaded: LoadedVisionModel, tokens: list[int], logits_last: bool) -> int:
+    """Reads prompt tokens after what the model holds, and holds them."""
+    start = loaded.position
+    after = loaded.mtmd.read_prompt(tokens, start, logits_last=logits_last)
+    for offset, token in enumerate(tokens, start=1):
+        loaded.hold(token, start + offset)
+    return after
+
+
+def _hold_only(loaded: LoadedVisionModel, tokens: list[int]) -> None:
+    """Leaves the model holding exactly ``tokens``, reading only those it lacks."""
+    shared = common_length(loaded.held, tokens)
+    loaded.forget(keep=shared)
+    if rest := tokens[shared:]:
+        try:
+            _read_text(loaded, rest, logits_last=False)
+        except BaseException:
+            loaded.forget(keep=shared)
+            raise
+
+
 def _pieces(chunk: Chunk) -> list[Piece]:
     return [chunk.picture] if chunk.picture else list(chunk.tokens)
-
-
-def _common_length(first: Sequence[Piece], second: Sequence[Piece]) -> int:
-    for index, (a, b) in enumerate(zip(first, second, strict=False)):
-        if a != b:
-            return index
-    return min(len(first), len(second))
 
 
 def _pixels(part: ImagePart) -> np.ndarray[Any, Any]:

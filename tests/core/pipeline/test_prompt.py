@@ -58,8 +58,8 @@ def test_simple_retry_prompt_is_shorter() -> None:
 
 
 def test_prompt_version_names_template_and_language() -> None:
-    assert prompt_version("en") == "blind-reader-4/en"
-    assert prompt_version("zh") == "blind-reader-4/zh"
+    assert prompt_version("en") == "blind-reader-5/en"
+    assert prompt_version("zh") == "blind-reader-5/zh"
 
 
 def test_neighbouring_lines_in_one_part_share_one_line_of_facts() -> None:

@@ -20,7 +20,7 @@ from lookaloud.core.pipeline.facts import Detail
 from lookaloud.core.pipeline.result import Event, Phase, PhaseEvent, ResultEvent, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import Models, ModelSlot
-from lookaloud.core.writers.base import Writer
+from lookaloud.core.writers.base import ChatMessage, Writer
 
 GOOD_DIALOG = (
     'A dialog box asks "Save changes?" in the centre of the screen. '
@@ -222,3 +222,35 @@ def test_a_screenshot_part_its_text_already_tells_is_not_captioned(
     assert [line.text for line in result.facts.text_lines] == ["Inbox", "Drafts", "Sent", "Archive"]
     assert [r.position for r in result.facts.regions] == ["centre", "right"]
     assert counting.pictures == 3  # the whole picture and the two parts without text
+
+
+class HoldingWriter(ScriptedWriter):
+    """A scripted writer that can hold a system turn, as the llama.cpp writers can."""
+
+    def __init__(self) -> None:
+        super().__init__([GOOD_DIALOG])
+        self.held: list[ChatMessage] = []
+
+    def hold_system_turn(self, system: ChatMessage) -> None:
+        self.held.append(system)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_system_turn_held_ahead_is_the_one_every_description_starts_with(
+    real_models: Models, tmp_path: Path, lang: str
+) -> None:
+    writer = HoldingWriter()
+    config = PipelineConfig(lang=lang, detail=Detail.DETAILED, max_attempts=1)
+    pipeline = Pipeline(with_writer(real_models, writer), config)
+    pipeline.hold_system_turn()
+    pipeline.run(render_dialog(tmp_path / "dialog.png"))
+    assert writer.held == [writer.calls[0][0][0]]
+    assert writer.held[0].role == "system" and writer.held[0].content
+
+
+def test_a_writer_that_cannot_hold_a_system_turn_is_not_asked_to_write_instead(
+    real_models: Models,
+) -> None:
+    writer = ScriptedWriter([GOOD_DIALOG])
+    Pipeline(with_writer(real_models, writer), PipelineConfig()).hold_system_turn()
+    assert writer.calls == []

@@ -110,6 +110,29 @@ def test_a_follow_up_reads_only_its_question_and_does_not_look_again(
     assert carried_on <= anew - first + 6
 
 
+def test_the_system_turn_held_ahead_is_not_read_again_and_the_words_stay_the_same(
+    writer: LlamaCppVlmWriter,
+) -> None:
+    chat = asking(writer.prepare_image(photo(35)))
+    mtmd = writer.load().mtmd
+    forget_everything(writer)
+    read = mtmd.prompt_tokens_read
+    cold = write(writer, chat)
+    all_of_it = mtmd.prompt_tokens_read - read
+    writer.hold_system_turn(SYSTEM)  # forgets the picture and the answer, keeps the system turn
+    held = len(writer.load().held)
+    chunks = mtmd.tokenize(writer.build_prompt([SYSTEM, ChatMessage("user", "")]), [])
+    assert 0 < held < len(chunks.items[0].tokens)  # the system turn, not the user's
+    chunks.close()
+    read = mtmd.prompt_tokens_read
+    assert write(writer, chat) == cold
+    assert mtmd.prompt_tokens_read - read == all_of_it - held
+    forget_everything(writer)
+    read = mtmd.prompt_tokens_read
+    writer.hold_system_turn(SYSTEM)
+    assert mtmd.prompt_tokens_read - read == held  # from nothing, it is read once
+
+
 def test_a_retry_with_another_prompt_keeps_the_picture_s_encoding(
     writer: LlamaCppVlmWriter,
 ) -> None:

@@ -69,6 +69,23 @@ def test_the_system_prompt_is_kept_between_images(writer: LlamaCppWriter) -> Non
     assert shared >= len(system) - 3  # the system turn is already in the model's memory
 
 
+def test_the_system_turn_held_ahead_leaves_only_the_facts_to_read(writer: LlamaCppWriter) -> None:
+    llama = writer.load()
+    llama.reset()
+    writer.hold_system_turn(CHAT[0])
+    held = list(llama.input_ids[: llama.n_tokens])
+    prompt = llama.tokenize(writer.build_prompt(CHAT).encode(), False, True)
+    turn = f"<|im_start|>system\n{CHAT[0].content}<|im_end|>\n"
+    system = llama.tokenize(turn.encode(), False, True)
+    user = llama.tokenize(CHAT[1].content.encode(), False, True)
+    assert len(system) <= len(held) <= len(prompt) - len(user)  # the system turn, no facts
+    assert held == list(prompt[: len(held)])
+    cold = "".join(writer.stream(CHAT, GREEDY, CancelToken()))
+    writer.hold_system_turn(CHAT[0])  # the facts and the answer are forgotten
+    assert llama.n_tokens == len(held)
+    assert "".join(writer.stream(CHAT, GREEDY, CancelToken())) == cold
+
+
 def test_a_cancel_before_the_start_writes_nothing(writer: LlamaCppWriter) -> None:
     cancel = CancelToken()
     cancel.cancel()
