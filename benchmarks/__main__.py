@@ -165,17 +165,22 @@ def _gguf(qwen: str, weights: str, cache: Path) -> Path:
 def _vision_gguf(vlm: str, weights: str) -> Path:
     """The built Qwen3-VL converted to ``weights`` beside its weights, once (its projector
     beside it, as `lookaloud models convert` writes them)."""
-    from lookaloud.core.runtime.gguf_convert import convert_vision
+    from lookaloud.core.runtime.gguf_convert import PROJECTOR_MATRICES, convert_vision
 
     folder = Path(vlm)
     target = folder / f"{folder.name}-{weights}.gguf"
     projector = target.with_name(f"mmproj-{target.name}")
-    if not (target.is_file() and projector.is_file()):
+    # A pair converted by an older converter is converted again: what it writes is measured.
+    stamp = target.with_suffix(".converted")
+    wanted = f"projector matrices {PROJECTOR_MATRICES[weights]}"
+    current = stamp.is_file() and stamp.read_text(encoding="utf-8") == wanted
+    if not (current and target.is_file() and projector.is_file()):
         partial = folder / "partial" / target.name
         partial.parent.mkdir(exist_ok=True)
         files = convert_vision(folder, partial, weights)
         files.projector.replace(projector)
         files.text.replace(target)  # only a whole pair is ever found under the final names
+        stamp.write_text(wanted, encoding="utf-8")
     return target
 
 

@@ -87,10 +87,15 @@ def convert_vision(folder: Path, out: Path, weights: str = "q8_0") -> VisionMode
         plain = hf_name.replace("model.language_model.", "model.", 1)
         _add_text_tensor(writer, names, plain, tensor, weights)
     _finish(writer)
-    # Exact weights keep an exact projector; otherwise its matrices are halved to 16 bits,
-    # which halves its memory (1.6 GB in f32 for the 2B model's vision tower).
-    _write_projector(projector, folder, config, vision_tensors, halved=weights != "f32")
+    _write_projector(projector, folder, config, vision_tensors, PROJECTOR_MATRICES[weights])
     return VisionModelFiles(out, projector)
+
+
+# What the projector's matrices become for each weight type of the text model. Exact weights
+# keep an exact projector; 16-bit text, 16-bit matrices (half of the 1.6 GB the 2B model's
+# vision tower takes in f32); 8- and 4-bit text, 8-bit matrices (a quarter: 4 bits lose too much
+# in a vision tower, which llama.cpp's own projector files never go below either).
+PROJECTOR_MATRICES = {"f32": "f32", "bf16": "f16", "q8_0": "q8_0", "q4_0": "q8_0"}
 
 
 def _checked_config(folder: Path, weights: str, kind: str, name: str) -> dict[str, Any]:
@@ -130,33 +135,43 @@ def _write_projector(
     folder: Path,
     config: dict[str, Any],
     tensors: list[tuple[str, np.ndarray[Any, Any]]],
-    halved: bool,
+    matrices: str,
 ) -> None:
     import gguf
 
-    F32, F16 = gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16  # noqa: N806
     vision = config["vision_config"]
     writer = gguf.GGUFWriter(str(out), "clip")
     writer.add_type(gguf.GGUFType.MMPROJ)
-    half = gguf.LlamaFileType.MOSTLY_F16 if halved else gguf.LlamaFileType.ALL_F32
-    writer.add_file_type(half)
+    file_types = {"f32": "ALL_F32", "f16": "MOSTLY_F16", "q8_0": "MOSTLY_Q8_0"}
+    writer.add_file_type(gguf.LlamaFileType[file_types[matrices]])
     _add_vision_hyperparameters(writer, folder, config)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.MMPROJ, int(vision["depth"]))
     deepstack = [int(index) for index in vision.get("deepstack_visual_indexes", [])]
     for hf_name, tensor in tensors:
         for name, data in _projector_tensors(names, deepstack, hf_name, tensor):
-            if halved and _halvable(name, data):
-                writer.add_tensor(name, data.astype(np.float16), raw_dtype=F16)
-            else:
-                writer.add_tensor(name, data.astype(np.float32), raw_dtype=F32)
+            encoded, kind = _projector_encoded(name, data, matrices)
+            writer.add_tensor(name, encoded, raw_dtype=kind)
     _finish(writer)
 
 
-def _halvable(name: str, data: np.ndarray[Any, Any]) -> bool:
-    """The blocks' and mergers' matrices, nearly all of the projector's weights. The patch and
+def _projector_encoded(
+    name: str, data: np.ndarray[Any, Any], matrices: str
+) -> tuple[np.ndarray[Any, Any], Any]:
+    """The blocks' and mergers' matrices (nearly all of the projector's weights) as
+    ``matrices`` asks, in 16 bits where a row does not split into 8-bit blocks. The patch and
     position embeddings stay in f32 (llama.cpp convolves and interpolates them), as do norms
     and biases."""
-    return data.ndim == 2 and ".patch_embd." not in name and ".position_embd." not in name
+    import gguf
+
+    matrix = data.ndim == 2 and ".patch_embd." not in name and ".position_embd." not in name
+    exact = gguf.GGMLQuantizationType.F32
+    if matrix and matrices == "q8_0":
+        encoded, kind = _encoded(data, "q8_0")
+        if kind != exact:
+            return encoded, kind
+    if matrix and matrices != "f32":
+        return data.astype(np.float16), gguf.GGMLQuantizationType.F16
+    return data.astype(np.float32), exact
 
 
 def _add_vision_hyperparameters(writer: Any, folder: Path, config: dict[str, Any]) -> None:

@@ -224,16 +224,24 @@ def test_choose_token_draws_only_from_the_top_k() -> None:
     assert drawn == {0, 1}
 
 
-def test_in_8_bits_with_a_16_bit_projector_it_still_sees_the_picture(
-    tiny_qwen3_vl_dir: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("weights", "matrix"), [("q4_0", "Q8_0"), ("q8_0", "Q8_0"), ("bf16", "F16")]
+)
+def test_with_a_smaller_projector_it_still_sees_the_picture(
+    tiny_qwen3_vl_dir: Path, tmp_path: Path, weights: str, matrix: str
 ) -> None:
     import gguf
 
     from lookaloud.core.runtime.gguf_convert import convert_vision
 
-    files = convert_vision(tiny_qwen3_vl_dir, tmp_path / "tiny-q8_0.gguf", "q8_0")
-    kinds = {t.name: t.tensor_type for t in gguf.GGUFReader(str(files.projector)).tensors}
-    assert kinds["v.blk.0.attn_qkv.weight"] == gguf.GGMLQuantizationType.F16
+    files = convert_vision(tiny_qwen3_vl_dir, tmp_path / f"tiny-{weights}.gguf", weights)
+    tensors = {t.name: t for t in gguf.GGUFReader(str(files.projector)).tensors}
+    kinds = {name: tensor.tensor_type for name, tensor in tensors.items()}
+    # A matrix whose rows split into 32-value blocks takes the smaller type; one that does not,
+    # 16 bits; the embeddings stay exact.
+    splits = [n for n, t in tensors.items() if len(t.shape) == 2 and int(t.shape[0]) % 32 == 0]
+    matrices = [n for n in splits if ".patch_embd." not in n and ".position_embd." not in n]
+    assert matrices and {kinds[n] for n in matrices} == {gguf.GGMLQuantizationType[matrix]}
     assert kinds["v.patch_embd.weight"] == gguf.GGMLQuantizationType.F32
     small = LlamaCppVlmWriter(files)
     answers = [write(small, asking(small.prepare_image(photo(seed)))) for seed in (3, 4)]
