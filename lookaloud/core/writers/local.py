@@ -130,6 +130,16 @@ class LocalQwenWriter:
         )
         return prefix
 
+    def hold_system_turn(self, system: ChatMessage) -> None:
+        """Computes the system turn's key-value cache now (at start-up), so the first picture
+        reads only its own facts; nothing when prefixes are not reused."""
+        if not self._reuse_prefix:
+            return
+        loaded = self.load()
+        prefix = self.fixed_prefix([system])
+        ids: list[int] = loaded.tokenizer(prefix, add_special_tokens=False)["input_ids"]
+        compute_thread().run(lambda: loaded.prefix_cache.fill(loaded.model, ids))
+
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
     ) -> Iterator[str]:

@@ -57,6 +57,13 @@ class PrefixCache:
                 return copy.deepcopy(cache)
             return GrowingCache.seeded(((layer.keys, layer.values) for layer in cache.layers), room)
 
+    def fill(self, model: Any, prefix_ids: Sequence[int]) -> None:
+        """Computes the cache of ``prefix_ids`` now (if it is long enough to be kept), so the
+        first prompt that starts with them does not wait for it."""
+        if len(prefix_ids) >= MIN_PREFIX_TOKENS:
+            with self._lock:
+                self._entry(model, tuple(prefix_ids))
+
     def _entry(self, model: Any, key: tuple[int, ...]) -> Any:
         if key in self._entries:
             self._entries.move_to_end(key)

@@ -71,6 +71,24 @@ def test_only_the_new_part_of_the_prompt_is_prefilled(tiny_qwen_dir: Path) -> No
     assert hook.lengths == [prompt_len - prefix_len]
 
 
+def test_a_system_turn_held_ahead_spares_the_first_picture_its_prefill(
+    tiny_qwen_dir: Path,
+) -> None:
+    writer = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE)
+    loaded = writer.load()
+    system = SYSTEM + "This turn is held before any picture."  # a prefix no test computed
+    chat = messages("Facts: a dialog asks to save changes. Describe it.", system)
+    prompt_len = len(loaded.tokenizer(writer.build_prompt(chat))["input_ids"])
+    prefix_len = len(loaded.tokenizer(writer.fixed_prefix(chat))["input_ids"])
+    writer.hold_system_turn(chat[0])
+    hook = FirstForwardLength(loaded.model)
+    try:
+        text(writer, chat)  # the first picture with this system turn
+    finally:
+        hook.remove()
+    assert hook.lengths == [prompt_len - prefix_len]
+
+
 def test_prefix_must_start_the_prompt_and_be_long_enough(tiny_qwen_dir: Path) -> None:
     loaded = LocalQwenWriter(str(tiny_qwen_dir), hub=OFFLINE).load()
     cache = PrefixCache()
