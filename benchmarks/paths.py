@@ -166,8 +166,7 @@ class ProductPath:
 
     def run(self) -> RunFigures:
         self.writer_script.reset()
-        if isinstance(self.writer, LlamaCppWriter):  # as a new picture would find it
-            self.pipeline.hold_system_turn()
+        self.pipeline.hold_system_turn()  # as a new picture finds the writer
         first = _FirstSentence()
         load = MachineLoad()
         load.start()

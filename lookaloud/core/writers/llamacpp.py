@@ -82,13 +82,9 @@ class LlamaCppWriter:
         forgets what followed it; called at start-up, so the first picture reads only its own
         facts."""
         llama = self.load()
-        starts = [
-            llama.tokenize(
-                self.build_prompt([system, ChatMessage("user", other)]).encode(), False, True
-            )
-            for other in ("A", "B")
-        ]
-        tokens = starts[0][: common_length(*starts)]
+        tokens = system_turn_tokens(
+            system, lambda chat: llama.tokenize(self.build_prompt(chat).encode(), False, True)
+        )
         with self._lock:
             compute_thread().run(lambda: _hold_only(llama, tokens))
 
@@ -184,6 +180,15 @@ def _hold_only(llama: Any, tokens: list[int]) -> None:
     """Leaves the model holding exactly ``tokens``, evaluating only those it lacks."""
     llama.n_tokens = common_length(llama.input_ids[: llama.n_tokens], tokens)
     llama.eval(tokens[llama.n_tokens :])
+
+
+def system_turn_tokens(
+    system: ChatMessage, tokens_of: Callable[[list[ChatMessage]], Sequence[int]]
+) -> list[int]:
+    """The tokens every prompt that starts with ``system`` begins with: two chats that part
+    right after it, tokenized by ``tokens_of`` as a prompt is, cut where they differ."""
+    first, second = (tokens_of([system, ChatMessage("user", other)]) for other in ("A", "B"))
+    return list(first[: common_length(first, second)])
 
 
 def common_length(first: Sequence[object], second: Sequence[object]) -> int:

@@ -39,6 +39,7 @@ from lookaloud.core.writers.llamacpp import (
     open_llama,
     physical_cores,
     render_chat,
+    system_turn_tokens,
 )
 from lookaloud.core.writers.mtmd import Chunk, Chunks, Mtmd
 from lookaloud.core.writers.tags import without_tags
@@ -154,22 +155,17 @@ class LlamaCppVlmWriter:
         forgets what followed it; called at start-up, so the first picture reads only its own
         turn."""
         loaded = self.load()
-        tokens = self._shared_start(loaded, system)
+        tokens = system_turn_tokens(system, lambda chat: self._prompt_tokens(loaded, chat))
         with self._lock:
             compute_thread().run(lambda: _hold_only(loaded, tokens))
 
-    def _shared_start(self, loaded: LoadedVisionModel, system: ChatMessage) -> list[int]:
-        """The tokens of ``system`` as every chat starting with it begins: two chats that part
-        after it, tokenized as a prompt is, cut where they differ."""
-        starts = []
-        for other in ("A", "B"):
-            prompt = self.build_prompt([system, ChatMessage("user", other)])
-            chunks = loaded.mtmd.tokenize(prompt, [])
-            try:
-                starts.append([token for chunk in chunks.items for token in chunk.tokens])
-            finally:
-                chunks.close()
-        return starts[0][: common_length(*starts)]
+    def _prompt_tokens(self, loaded: LoadedVisionModel, chat: list[ChatMessage]) -> list[int]:
+        """A chat without pictures, tokenized as mtmd tokenizes a prompt."""
+        chunks = loaded.mtmd.tokenize(self.build_prompt(chat), [])
+        try:
+            return [token for chunk in chunks.items for token in chunk.tokens]
+        finally:
+            chunks.close()
 
     def stream(
         self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken
