@@ -11,9 +11,9 @@ reader, and prints per picture and as medians:
   seconds divided by the cores is what the wall clock would be on an idle one), and the memory the
   read took above what the process held before it.
 
-The reader is prepared first as the desktop app prepares it at start-up (``warm_up``); with
-``--cold`` only its engine is created, as for a one-off ``lookaloud describe``, and the first
-pictures pay for the model's first sight of each input shape.
+The reader is prepared first (``warm_up``: its engine created and the recognizer's input widths
+run once); with ``--cold`` only its engine is created, as the app's first picture creates it, and
+the first pictures pay for the models' first sight of each input shape.
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "--runtime", choices=RUNTIMES, default="auto", help="what runs the OCR models"
     )
     parser.add_argument(
-        "--cold", action="store_true", help="do not prepare the reader as the desktop app does"
+        "--cold", action="store_true", help="only create the engine, as a first picture does"
     )
     args = parser.parse_args(argv)
     report = run(quick=args.quick, only=args.only, runtime=args.runtime, cold=args.cold)

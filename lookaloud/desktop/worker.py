@@ -27,8 +27,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from lookaloud.core.cancel import CancelToken
 from lookaloud.core.describer import Describer
-from lookaloud.core.errors import Cancelled, ModelError, PerceptionError, user_message
-from lookaloud.core.perception.base import WarmsUp
+from lookaloud.core.errors import Cancelled, ModelError, user_message
 from lookaloud.core.pipeline.result import Event, PhaseEvent, Result, RetryEvent, SentenceEvent
 from lookaloud.core.pipeline.run import Pipeline
 from lookaloud.core.runtime.models import ModelSlot
@@ -125,7 +124,7 @@ class _ModelWorker(QObject):
         models = self.pipeline().models
         problems = [
             ModelProblem("caption_model", _load(models.captioner)),
-            ModelProblem("ocr", _load(models.reader, prepare=True)),
+            ModelProblem("ocr", _load(models.reader)),
             ModelProblem(_writer_setting(models.backend), _load(models.writer)),
         ]
         if not problems[-1].message:
@@ -187,14 +186,12 @@ def _writer_setting(backend: str) -> Literal["writer_model", "vlm_model"]:
     return "vlm_model" if backend == "local-vlm" else "writer_model"
 
 
-def _load(slot: ModelSlot[Any] | None, *, prepare: bool = False) -> str:
-    """Loads the slot's model now, and with ``prepare`` readies it for its first picture where
-    it can be (the text reader); the reason it cannot be loaded, or "" when it is ready."""
+def _load(slot: ModelSlot[Any] | None) -> str:
+    """Loads the slot's model now; the reason it cannot be loaded, or "" when it is ready."""
     try:
-        model = None if slot is None else slot.get()
-        if prepare and isinstance(model, WarmsUp):
-            model.warm_up()
-    except (ModelError, PerceptionError) as exc:
+        if slot is not None:
+            slot.get()
+    except ModelError as exc:
         return exc.message
     return ""
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
@@ -15,12 +13,9 @@ from helpers.desktop import ANSWER, DESCRIPTION, SENTENCES, GatedWriter, pipelin
 from helpers.render import render_dialog
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.assembly import ModelChoice, models_for
-from lookaloud.core.errors import PerceptionError
 from lookaloud.core.pipeline.config import PipelineConfig
-from lookaloud.core.pipeline.facts import TextLine
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
-from lookaloud.core.runtime.models import ModelSlot
 from lookaloud.core.session import Answer
 from lookaloud.desktop.worker import ModelProblem, Worker
 
@@ -140,38 +135,6 @@ def test_warming_up_reports_missing_models(qtbot: QtBot, make_worker, tmp_path: 
     problems = warmed.args[0]
     assert [p.role for p in problems] == ["caption_model", "writer_model"]
     assert all(isinstance(p, ModelProblem) and "does not exist" in p.message for p in problems)
-
-
-class _ReaderToPrepare:
-    """A text reader that can be prepared ahead, as the RapidOCR one is."""
-
-    def __init__(self, failure: PerceptionError | None = None) -> None:
-        self.prepared = 0
-        self._failure = failure
-
-    def read(self, image: Image.Image) -> list[TextLine]:
-        return []
-
-    def warm_up(self) -> None:
-        self.prepared += 1
-        if self._failure is not None:
-            raise self._failure
-
-
-@pytest.mark.parametrize("fails", [False, True])
-def test_warming_up_prepares_the_text_reader(
-    qtbot: QtBot, make_worker, tmp_path: Path, fails: bool
-) -> None:
-    failure = PerceptionError("The text reader could not start; reinstall Lookaloud.")
-    reader = _ReaderToPrepare(failure if fails else None)
-    missing = ModelChoice(str(tmp_path / "no-blip"), str(tmp_path / "no-qwen"), ocr=False)
-    models = replace(models_for(missing), reader=ModelSlot(lambda: reader))
-    worker = make_worker(lambda: Pipeline(models, PipelineConfig()))
-    with qtbot.waitSignal(worker.warmed, timeout=10_000) as warmed:
-        worker.warm()
-    assert reader.prepared == 1
-    problems = {p.role: p.message for p in warmed.args[0]}
-    assert problems.get("ocr") == (failure.message if fails else None)
 
 
 def test_warming_up_loads_real_models(

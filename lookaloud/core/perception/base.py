@@ -29,7 +29,7 @@ class TextReader(Protocol):
 
 @runtime_checkable
 class WarmsUp(Protocol):
-    """A model that reads its first picture faster for being prepared on a background thread
-    at start-up (the desktop app does; a one-off command does not wait for it)."""
+    """A model, or a part of one, that reads its first picture faster for being prepared on a
+    background thread ahead of it."""
 
     def warm_up(self) -> None: ...

@@ -27,6 +27,7 @@ from PIL import Image
 
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.i18n import tr
+from lookaloud.core.perception.base import WarmsUp
 from lookaloud.core.perception.ocr_runtime import choose_runtime
 from lookaloud.core.perception.ov_recognizer import Crop, OpenVinoRecognizer
 from lookaloud.core.perception.reading_order import sort_reading_order
@@ -87,13 +88,6 @@ class TwoStepOcrEngine(Protocol):
     def recognise(
         self, img_content: Image.Image, lines: Sequence[Corners]
     ) -> list[tuple[str, float]]: ...
-
-
-@runtime_checkable
-class WarmableOcrEngine(Protocol):
-    """An :class:`OcrEngine` that reads its first picture faster for being prepared ahead."""
-
-    def warm_up(self) -> None: ...
 
 
 # Deliberate per-process cache: building the engine loads three ONNX models (about half a second
@@ -183,6 +177,7 @@ class RapidOcr3Engine:
         self._engine = engine
         self.runtime = runtime  # what runs its models: "openvino" or "onnxruntime"
         self._recognizer = recognizer  # for screens' lines; rapidocr's own when None
+        self._prepared = False  # the engine is shared: prepared once, however often it is warmed
         # rapidocr keeps the flags of one call for the next, and the engine is shared by every
         # reader and thread: one call at a time, so none reads with another's flags.
         self._one_at_a_time = threading.Lock()
@@ -201,9 +196,10 @@ class RapidOcr3Engine:
     def warm_up(self) -> None:
         """Prepare the recognizer for the line widths a screen needs (see
         :meth:`OpenVinoRecognizer.warm_up`); rapidocr's own needs nothing."""
-        if self._recognizer is not None:
-            with self._one_at_a_time:
+        with self._one_at_a_time:
+            if self._recognizer is not None and not self._prepared:
                 self._recognizer.warm_up()
+            self._prepared = True
 
     def detect(self, img_content: Image.Image) -> list[Corners]:
         """The corners of the text lines in the picture, without reading them."""
@@ -263,10 +259,10 @@ class RapidOcrReader:
         return sort_reading_order(kept)
 
     def warm_up(self) -> None:
-        """Create the engine now and prepare it for screens (about 3 s on two cores with
-        OpenVINO): for a background thread at start-up."""
+        """Create the engine now and prepare it for screens (about 2 s on two cores with
+        OpenVINO): for a background thread ahead of the first picture."""
         engine = self._engine_factory()
-        if isinstance(engine, WarmableOcrEngine):
+        if isinstance(engine, WarmsUp):
             try:
                 engine.warm_up()
             except Exception as exc:  # OpenVINO raises many types

@@ -10,8 +10,8 @@ line crops:
 - the model ends in the best character and its probability per time step (a top-1 of the logits
   and the softmax's maximum), which is all the decoder reads;
 - inputs are padded to the next width of a fixed ladder (see :data:`WIDTH_GROWTH`), so a page
-  repeats a dozen shapes instead of meeting a new one on almost every line, and the desktop app
-  prepares them at start-up (:meth:`OpenVinoRecognizer.warm_up`);
+  repeats a dozen shapes instead of meeting a new one on almost every line, and
+  :meth:`OpenVinoRecognizer.warm_up` can prepare them ahead;
 - two batches run at once, one on each core (OpenVINO's throughput streams), instead of both
   cores sharing one narrow 48-pixel-high batch.
 

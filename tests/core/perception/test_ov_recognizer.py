@@ -111,3 +111,22 @@ def test_after_warming_up_it_reads_the_same(engine: RapidOcr3Engine) -> None:
     before = engine._recognizer(crops)
     engine.warm_up()
     assert engine._recognizer(crops) == before
+
+
+class _CountingRecognizer:
+    def __init__(self) -> None:
+        self.prepared = 0
+
+    def __call__(self, crops: Any) -> list[tuple[str, float]]:
+        return [("", 0.0) for _ in crops]
+
+    def warm_up(self) -> None:
+        self.prepared += 1
+
+
+def test_the_shared_engine_is_prepared_once_however_often_it_is_warmed() -> None:
+    recognizer = _CountingRecognizer()
+    engine = RapidOcr3Engine(object(), "openvino", recognizer)
+    engine.warm_up()
+    engine.warm_up()
+    assert recognizer.prepared == 1
