@@ -156,12 +156,8 @@ def test_down_in_the_description_reads_a_whole_sentence_though_it_wraps(
         sentences = description_rows(heard)
         assert len(sentences) >= 2, sentences
         orca.speech.wait_quiet(0.7)
-        # The label's key puts the focus on the first sentence. What Orca says after it is not
-        # this test's matter: once on CI it took the Alt for the menu bar's ("left alt File.")
-        # and said nothing more, although the row had the focus. The arrows then reach every
-        # sentence, the first one with Up.
-        move_in_the_description(heard, "alt+n", sentences[0])
-        orca.speech.wait_quiet(0.7)
+        focus_the_description(heard, orca, sentences[0])
+        # The arrows then reach every sentence, the first one with Up.
         steps = [("Down", 1), ("Up", 0), *(("Down", row) for row in range(1, len(sentences)))]
         said = []
         # Each key waits for Orca to say its sentence (20 s at most), not for a fixed silence:
@@ -178,6 +174,33 @@ def test_down_in_the_description_reads_a_whole_sentence_though_it_wraps(
     finally:
         heard.session.xdotool("windowsize", "--sync", window, "900", "640")
         go_to_other_app(heard)
+
+
+def focus_the_description(app: RunningApp, orca: Orca, first_sentence: str) -> None:
+    """Alt+N, the description label's key, puts the focus on its first sentence.
+
+    Now and then on a loaded machine Qt takes the Alt for the menu bar's, as if it had been
+    pressed alone: Orca says "left alt File." and the arrows then move in the File menu, while
+    AT-SPI still shows the row focused (the menu bar grabs the keys, not the focus). Seen in full
+    runs of the suite, where the File menu left open then kept Alt+Tab from reaching the window
+    in the next test. Escape leaves the menu bar, and the key is sent again: when that was tried
+    by pressing Alt alone first, the next Alt+N went to the menu bar once more, the one after
+    it to the description."""
+    for _ in range(4):
+        orca.speech.mark()
+        move_in_the_description(app, "alt+n", first_sentence)
+        said = orca.speech.wait_quiet(0.7)
+        if not took_the_menu_bar(said):
+            return
+        print(f"Alt+N went to the menu bar (Orca said {said!r}): Escape, and Alt+N again")
+        app.session.xdotool("key", "Escape", "Escape")  # a menu, if one opened, then the bar
+        orca.speech.wait_quiet(0.7)
+    raise AssertionError("Alt+N went to the menu bar four times")
+
+
+def took_the_menu_bar(said: str) -> bool:
+    """Whether Orca named a menu of the menu bar, as it does when the menu bar takes the keys."""
+    return any(f"{title.replace('&', '')}." in said for title in MENU_TITLES)
 
 
 def move_in_the_description(app: RunningApp, key: str, sentence: str) -> None:
