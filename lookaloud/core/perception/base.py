@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -25,3 +25,11 @@ class TextReader(Protocol):
     """Finds text lines in a picture; boxes are in the pixel coordinates of ``image``."""
 
     def read(self, image: Image.Image) -> list[TextLine]: ...
+
+
+@runtime_checkable
+class WarmsUp(Protocol):
+    """A model, or a part of one, that reads its first picture faster for being prepared on a
+    background thread ahead of it."""
+
+    def warm_up(self) -> None: ...

@@ -27,7 +27,9 @@ from PIL import Image
 
 from lookaloud.core.errors import PerceptionError
 from lookaloud.core.i18n import tr
+from lookaloud.core.perception.base import WarmsUp
 from lookaloud.core.perception.ocr_runtime import choose_runtime
+from lookaloud.core.perception.ov_recognizer import Crop, OpenVinoRecognizer
 from lookaloud.core.perception.reading_order import sort_reading_order
 from lookaloud.core.perception.spaces import with_spaces
 from lookaloud.core.perception.tiles import MAX_TILE_SIDE, Tile, plan_tiles
@@ -58,6 +60,14 @@ class OcrEngine(Protocol):
     def __call__(
         self, img_content: Any, *, use_cls: bool = True, return_word_box: bool = False
     ) -> tuple[Any, Any]: ...
+
+
+class LineRecognizer(Protocol):
+    """Text and confidence for each of a list of line crops: see :class:`OpenVinoRecognizer`."""
+
+    def __call__(self, crops: Sequence[Crop]) -> list[tuple[str, float]]: ...
+
+    def warm_up(self) -> None: ...
 
 
 Corners = list[list[float]]
@@ -138,9 +148,20 @@ def rapidocr3_engine(runtime: str) -> RapidOcr3Engine:
     }
     try:
         engine = RapidOCR(params=options)
+        recognizer = _openvino_recognizer(engine) if runtime == "openvino" else None
     except Exception as exc:  # any start-up failure means the same to the user
         raise _start_failure() from exc
-    return RapidOcr3Engine(engine, runtime)
+    return RapidOcr3Engine(engine, runtime, recognizer)
+
+
+def _openvino_recognizer(engine: Any) -> OpenVinoRecognizer:
+    """The faster runner of the recognizer rapidocr loaded (see
+    :mod:`~lookaloud.core.perception.ov_recognizer`), with rapidocr's decoding table."""
+    # rapidocr loads its recognizer on first use; its OpenVINO session keeps the model it read.
+    loaded = engine._load_rec_model()
+    return OpenVinoRecognizer(
+        loaded.session.model, loaded.postprocess_op.character, batch=REC_BATCH
+    )
 
 
 class RapidOcr3Engine:
@@ -150,9 +171,13 @@ class RapidOcr3Engine:
     are passed on and the lines' text is used as read.
     """
 
-    def __init__(self, engine: Any, runtime: str = "onnxruntime") -> None:
+    def __init__(
+        self, engine: Any, runtime: str = "onnxruntime", recognizer: LineRecognizer | None = None
+    ) -> None:
         self._engine = engine
         self.runtime = runtime  # what runs its models: "openvino" or "onnxruntime"
+        self._recognizer = recognizer  # for screens' lines; rapidocr's own when None
+        self._prepared = False  # the engine is shared: prepared once, however often it is warmed
         # rapidocr keeps the flags of one call for the next, and the engine is shared by every
         # reader and thread: one call at a time, so none reads with another's flags.
         self._one_at_a_time = threading.Lock()
@@ -167,6 +192,14 @@ class RapidOcr3Engine:
             return None, None
         found = zip(out.boxes, out.txts, out.scores, strict=True)
         return [[box.tolist(), text, score] for box, text, score in found], out.elapse_list
+
+    def warm_up(self) -> None:
+        """Prepare the recognizer for the line widths a screen needs (see
+        :meth:`OpenVinoRecognizer.warm_up`); rapidocr's own needs nothing."""
+        with self._one_at_a_time:
+            if self._recognizer is not None and not self._prepared:
+                self._recognizer.warm_up()
+            self._prepared = True
 
     def detect(self, img_content: Image.Image) -> list[Corners]:
         """The corners of the text lines in the picture, without reading them."""
@@ -183,6 +216,8 @@ class RapidOcr3Engine:
         with self._one_at_a_time:
             picture = self._engine.load_img(img_content)  # BGR, as the one-call path reads it
             crops = self._engine.crop_text_regions(picture, np.array(lines, dtype=np.float32))
+            if self._recognizer is not None:
+                return self._recognizer(crops)
             out = self._engine.recognize_txt(crops)
         return [(str(text), float(score)) for text, score in zip(out.txts, out.scores, strict=True)]
 
@@ -224,8 +259,14 @@ class RapidOcrReader:
         return sort_reading_order(kept)
 
     def warm_up(self) -> None:
-        """Create the engine now (for example on a background thread at start-up)."""
-        self._engine_factory()
+        """Create the engine now and prepare it for screens (about 2 s on two cores with
+        OpenVINO): for a background thread ahead of the first picture."""
+        engine = self._engine_factory()
+        if isinstance(engine, WarmsUp):
+            try:
+                engine.warm_up()
+            except Exception as exc:  # OpenVINO raises many types
+                raise _start_failure() from exc
 
     def _read_photo(self, rgb: Image.Image) -> list[TextLine]:
         small = downscale(rgb, self._max_side)
