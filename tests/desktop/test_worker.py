@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
@@ -13,9 +15,12 @@ from helpers.desktop import ANSWER, DESCRIPTION, SENTENCES, GatedWriter, pipelin
 from helpers.render import render_dialog
 from helpers.scripted import ScriptedWriter
 from lookaloud.core.assembly import ModelChoice, models_for
+from lookaloud.core.errors import PerceptionError
 from lookaloud.core.pipeline.config import PipelineConfig
+from lookaloud.core.pipeline.facts import TextLine
 from lookaloud.core.pipeline.result import Result
 from lookaloud.core.pipeline.run import Pipeline
+from lookaloud.core.runtime.models import ModelSlot
 from lookaloud.core.session import Answer
 from lookaloud.desktop.worker import ModelProblem, Worker
 
@@ -135,6 +140,47 @@ def test_warming_up_reports_missing_models(qtbot: QtBot, make_worker, tmp_path: 
     problems = warmed.args[0]
     assert [p.role for p in problems] == ["caption_model", "writer_model"]
     assert all(isinstance(p, ModelProblem) and "does not exist" in p.message for p in problems)
+
+
+class _ReaderToPrepare:
+    """A text reader that can be prepared ahead, as the RapidOCR one is; its preparation lasts
+    until ``release`` is set."""
+
+    def __init__(self, failure: PerceptionError | None = None) -> None:
+        self.release = threading.Event()
+        self.prepared = 0
+        self.read_pictures = 0
+        self._failure = failure
+
+    def read(self, image: Image.Image) -> list[TextLine]:
+        self.read_pictures += 1
+        return []
+
+    def warm_up(self) -> None:
+        assert self.release.wait(10)
+        self.prepared += 1
+        if self._failure is not None:
+            raise self._failure
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_text_reader_is_prepared_after_the_app_says_it_is_ready(
+    qtbot: QtBot, make_worker, image: Path, fails: bool
+) -> None:
+    failure = PerceptionError("The text reader could not start; reinstall Lookaloud.")
+    reader = _ReaderToPrepare(failure if fails else None)
+    base = pipeline_with(ScriptedWriter([DESCRIPTION]))
+    models = replace(base.models, reader=ModelSlot(lambda: reader))
+    worker = make_worker(lambda: Pipeline(models, base.config))
+    with qtbot.waitSignal(worker.warmed, timeout=10_000) as warmed:
+        worker.warm()  # ready is reported while the reader is still being prepared
+    assert warmed.args[0] == [] and reader.prepared == 0
+    reader.release.set()
+    qtbot.waitUntil(lambda: reader.prepared == 1, timeout=10_000)
+    # Prepared or not (a failure is only logged), the next picture is read as usual.
+    with qtbot.waitSignal(worker.described, timeout=10_000):
+        worker.describe(image, "after")
+    assert reader.read_pictures == 1 and reader.prepared == 1
 
 
 def test_warming_up_loads_real_models(
