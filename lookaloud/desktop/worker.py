@@ -138,7 +138,8 @@ class _ModelWorker(QObject):
 
         With OpenVINO this creates the OCR engine and has it prepare the recognizer's input
         widths (about 2 s of both cores on the Xeon), which the first picture would otherwise
-        pay: a capture asked for meanwhile waits for it, but then reads as fast as later ones.
+        pay: a capture asked for meanwhile waits for it, and is then read almost as fast as
+        later ones (a 10 px dialog in 0.6 s instead of about 2 s).
         A reader that cannot start is left for that picture to report, in words."""
         slot = self.pipeline().models.reader
         try:
