@@ -204,9 +204,8 @@ def focus_the_description(app: RunningApp, orca: Orca, first_sentence: str) -> N
 def has_the_focus(app: RunningApp, sentence: str) -> bool:
     """Whether the description list itself has the focus, on ``sentence``'s row (a row shows
     "focused" whenever it is the list's current one, even while the menu bar has the keys)."""
-    nodes = app.tree()
-    listed = [n for n in nodes if (n["role"], n["name"]) == ("list", "Description")]
-    return bool(listed) and "focused" in listed[0]["states"] and focused_row(app) == sentence
+    listed, rows = the_description(app.tree())  # one read of the tree for both
+    return "focused" in listed["states"] and focused_name(rows) == sentence
 
 
 def took_the_menu_bar(said: str) -> bool:
@@ -232,19 +231,27 @@ def move_in_the_description(app: RunningApp, key: str, sentence: str) -> None:
         wait_until(lambda: focused_row(app) == sentence, 5, f"{key} to focus {sentence!r}")
 
 
-def description_nodes(app: RunningApp) -> list[dict[str, object]]:
-    """The description view's rows as AT-SPI nodes."""
-    nodes = app.tree()
+Node = dict[str, object]
+"""One accessible as ``atspi_probe.py tree`` prints it."""
+
+
+def the_description(nodes: list[Node]) -> tuple[Node, list[Node]]:
+    """The description view's list node and its rows, among an app's AT-SPI ``nodes``."""
     start = next(
         n for n, node in enumerate(nodes) if (node["role"], node["name"]) == ("list", "Description")
     )
     depth = int(str(nodes[start]["depth"]))
-    rows: list[dict[str, object]] = []
+    rows: list[Node] = []
     for node in nodes[start + 1 :]:
         if int(str(node["depth"])) <= depth:
             break
         rows.append(node)
-    return rows
+    return nodes[start], rows
+
+
+def description_nodes(app: RunningApp) -> list[Node]:
+    """The description view's rows as AT-SPI nodes."""
+    return the_description(app.tree())[1]
 
 
 def description_rows(app: RunningApp) -> list[str]:
@@ -253,10 +260,11 @@ def description_rows(app: RunningApp) -> list[str]:
 
 
 def focused_row(app: RunningApp) -> str | None:
-    return next(
-        (str(node["name"]) for node in description_nodes(app) if "focused" in node["states"]),
-        None,
-    )
+    return focused_name(description_nodes(app))
+
+
+def focused_name(rows: list[Node]) -> str | None:
+    return next((str(node["name"]) for node in rows if "focused" in node["states"]), None)
 
 
 def spoken_name(command: Command) -> str:
